@@ -1,0 +1,224 @@
+"""``Function``: one differentiable operation, and the node it leaves in the graph.
+
+Every op in minigrad, built in or written by a user, is a subclass of ``Function`` with two
+static methods::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):              # runs on the data, never recorded
+            y = np.exp(x.data)
+            ctx.save_for_backward(y)      # the output itself may be saved
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):          # written with Tensor ops, so it is differentiable too
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    y = Exp.apply(x)
+
+``apply`` runs ``forward`` with recording switched off, wraps the result in Tensors and, when an
+input requires grad, makes the ``ctx`` object the ``grad_fn`` of the outputs. ``ctx`` is thus the
+graph node: it holds the edges to the inputs' nodes (``next_functions``) and what ``forward``
+saved. The engine (``engine.py``) walks these nodes backwards.
+
+Saved outputs are stored without a reference to their Tensor (which would make a reference
+cycle ``output -> grad_fn -> output``); ``saved_tensors`` rebuilds them with ``grad_fn = ctx``,
+which keeps gradients of gradients exact.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from minigrad.autograd.grad_mode import _GradState
+
+FREED_MESSAGE = (
+    "{op}: trying to backward through the graph a second time (or to read saved tensors after "
+    "they were freed). The values saved for backward are freed when you call .backward() or "
+    "autograd.grad(). Pass retain_graph=True to the first call if you need to go backward "
+    "through the same graph again."
+)
+
+
+class _SavedOutput:
+    """An output of the node itself, saved by ``save_for_backward``: data only, no Tensor."""
+
+    __slots__ = ("index", "data")
+
+    def __init__(self, index: int, data: np.ndarray) -> None:
+        self.index = index
+        self.data = data
+
+
+class _Scope:
+    """The stack of labels (module objects) active while ops are recorded, for graph drawing."""
+
+    current: tuple = ()
+
+
+class scope:
+    """Context manager that labels the ops recorded inside it (``nn.Module`` uses its module).
+
+    The engine ignores labels; ``minigrad.viz`` groups nodes by them.
+    """
+
+    def __init__(self, label: Any) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        self._outer = _Scope.current
+        _Scope.current = self._outer + (self.label,)
+
+    def __exit__(self, *exc) -> None:
+        _Scope.current = self._outer
+
+
+def current_scope() -> tuple:
+    """The labels of the enclosing ``scope`` blocks, outermost first."""
+    return _Scope.current
+
+
+class Function:
+    """Base class of differentiable operations; see the module docstring.
+
+    Subclasses define ``forward(ctx, *args, **kwargs)`` and ``backward(ctx, *grad_outputs)``.
+    ``backward`` returns one gradient per positional argument of ``forward`` (``None`` for
+    arguments that are not Tensors or need no gradient) and should be written with Tensor
+    operations, so that ``create_graph=True`` can differentiate it again.
+    """
+
+    #: pass zero Tensors (not ``None``) to backward for outputs that received no gradient
+    materialize_grads = True
+
+    __slots__ = (
+        "next_functions", "needs_input_grad", "_saved", "_freed", "_outputs", "_hooks",
+        "_retained", "_attrs", "_scope", "_constants", "__dict__", "__weakref__",
+    )
+
+    # -- the two methods a subclass writes -----------------------------------------------------
+    @staticmethod
+    def forward(ctx: "Function", *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: "Function", *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+    # -- what forward and backward use ---------------------------------------------------------
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep inputs or outputs (Tensors or arrays) for backward; read with ``saved_tensors``."""
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE.format(op=self.name()))
+        saved = self._saved or ()
+        return tuple(self._unpack(item) for item in saved)
+
+    def _unpack(self, item: Any) -> Any:
+        if isinstance(item, _SavedOutput):
+            from minigrad.tensor import Tensor
+
+            out = Tensor._make(item.data)
+            if item.data.dtype.kind == "f":
+                out._requires_grad = True
+                out.grad_fn = self
+                out._output_nr = item.index
+            return out
+        return item
+
+    # -- recording -------------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` on the arguments and record the node when any input requires grad."""
+        from minigrad.tensor import Tensor
+
+        ctx = object.__new__(cls)
+        ctx._saved = None
+        ctx._freed = False
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        record = _GradState.enabled and any(needs)
+
+        previous = _GradState.enabled
+        _GradState.enabled = False
+        try:
+            raw = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _GradState.enabled = previous
+
+        raws = raw if isinstance(raw, tuple) else (raw,)
+        outputs = tuple(Tensor._make(r.data if isinstance(r, Tensor) else np.asarray(r)) for r in raws)
+        if record:
+            ctx._record(args, kwargs, raws, outputs)
+        return outputs if isinstance(raw, tuple) else outputs[0]
+
+    def _record(self, args: tuple, kwargs: dict, raws: tuple, outputs: tuple) -> None:
+        from minigrad.tensor import Tensor
+
+        edges = []
+        constants = []
+        for position, a in enumerate(args):
+            if not isinstance(a, Tensor):
+                edges.append(None)
+            elif not a._requires_grad:
+                edges.append(None)
+                constants.append((position, weakref.ref(a)))
+            elif a.grad_fn is not None:
+                edges.append((a.grad_fn, a._output_nr))
+            else:
+                edges.append((a, 0))  # a leaf: its gradient accumulates into a.grad
+        self.next_functions = tuple(edges)
+        self._constants = tuple(constants)
+        self._outputs = tuple((out.shape, out.dtype) for out in outputs)
+        self._hooks = None
+        self._retained = None
+        self._attrs = kwargs
+        self._scope = _Scope.current
+        for index, out in enumerate(outputs):
+            if out.dtype.kind == "f":
+                out._requires_grad = True
+                out.grad_fn = self
+                out._output_nr = index
+        if self._saved:
+            self._saved = tuple(self._mark_output(item, raws, outputs) for item in self._saved)
+
+    @staticmethod
+    def _mark_output(item: Any, raws: tuple, outputs: tuple) -> Any:
+        for index, raw in enumerate(raws):
+            if item is raw:
+                return _SavedOutput(index, outputs[index].data)
+        return item
+
+    # -- used by the engine ------------------------------------------------------------------------
+    def _release(self) -> None:
+        """Free what forward saved; a later backward through this node raises."""
+        if self._saved is not None or self.__dict__:
+            self._saved = None
+            self.__dict__.clear()
+            self._freed = True
+
+    def name(self) -> str:
+        """The op's name as shown in errors and graph drawings, e.g. ``Conv2d``."""
+        return type(self).__name__
+
+    @property
+    def attributes(self) -> dict:
+        """The non-Tensor keyword arguments the op was called with (stride, padding, ...)."""
+        return self._attrs
+
+    @property
+    def output_shapes(self) -> tuple:
+        return tuple(shape for shape, _ in self._outputs)
+
+    def register_hook(self, output_nr: int, hook) -> None:
+        if self._hooks is None:
+            self._hooks = {}
+        self._hooks.setdefault(output_nr, []).append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}Backward>"

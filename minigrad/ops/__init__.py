@@ -1,0 +1,21 @@
+"""The tensor operations. Each op is a ``Function`` subclass (forward and backward side by side)
+and a plain function that checks its arguments and calls ``Function.apply``."""
+from minigrad.ops.arithmetic import (
+    add, broadcast_to, cast, clone, div, eq, expand, ge, gt, le, logical_and, logical_not,
+    logical_or, lt, matmul, mul, ne, neg, pow, sub, sum_to,
+)
+from minigrad.ops.elementwise import (
+    abs, clamp, exp, log, log_softmax, maximum, minimum, relu, sigmoid, softmax, sqrt, tanh,
+)
+from minigrad.ops.indexing import gather, getitem, where
+from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from minigrad.ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+
+__all__ = [
+    "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "cat", "clamp",
+    "clone", "div", "eq", "exp", "expand", "flatten", "gather", "ge", "getitem", "gt", "le",
+    "log", "log_softmax", "logical_and", "logical_not", "logical_or", "lt", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape",
+    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
+    "transpose", "unsqueeze", "var", "where",
+]

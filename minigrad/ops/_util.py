@@ -1,0 +1,91 @@
+"""Helpers shared by the ops: operand conversion with PyTorch's promotion, and ``dim`` parsing."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minigrad import _dtype
+from minigrad.tensor import Tensor
+
+
+def is_scalar(x) -> bool:
+    """Python numbers and numpy scalars are "weak": they never change a tensor's dtype."""
+    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, np.ndarray)
+
+
+def as_tensor(x) -> Tensor:
+    """A Tensor for ``x`` (Tensors are returned as they are)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def binary_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors of the dtype PyTorch would compute in."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        dtype = _dtype.result_type(a.dtype, a.ndim, b.dtype, b.ndim)
+    elif isinstance(a, Tensor):
+        b, dtype = _other_operand(a, b, op)
+    elif isinstance(b, Tensor):
+        a, dtype = _other_operand(b, a, op)
+    else:
+        raise TypeError(f"{op}: expected at least one Tensor operand")
+    return cast_to(a, dtype), cast_to(b, dtype)
+
+
+def _other_operand(tensor: Tensor, other, op: str):
+    if is_scalar(other):
+        dtype = _dtype.scalar_result_type(tensor.dtype, other)
+        return Tensor._make(np.asarray(other, dtype=dtype)), dtype
+    try:
+        other = Tensor(other)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{op}: unsupported operand of type {type(other).__name__}") from error
+    return other, _dtype.result_type(tensor.dtype, tensor.ndim, other.dtype, other.ndim)
+
+
+def cast_to(t: Tensor, dtype: np.dtype) -> Tensor:
+    if t.dtype == dtype:
+        return t
+    from minigrad.ops.arithmetic import cast
+
+    return cast(t, dtype)
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
+    """``dim`` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    rank = max(ndim, 1)
+    axes = []
+    for d in dims:
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"{op}: dimension out of range (expected to be in range of [{-rank}, {rank - 1}], "
+                f"but got {d})"
+            )
+        axes.append(int(d) % rank)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"{op}: dim {dim!r} appears multiple times in the list of dims")
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """One dimension index, negatives allowed."""
+    rank = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+        )
+    return int(dim) % rank
+
+
+def shape_arg(shape: tuple) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)

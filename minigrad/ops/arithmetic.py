@@ -1,0 +1,353 @@
+"""Arithmetic with numpy broadcasting: ``+ - * / ** @``, negation, casts, comparisons.
+
+A broadcast operand receives the gradient summed over the dimensions it was broadcast along
+(``sum_to``); ``broadcast_to`` and ``sum_to`` are each other's backward.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import _dtype
+from minigrad.autograd.function import Function
+from minigrad.ops._util import binary_operands, cast_to, is_scalar
+from minigrad.tensor import Tensor
+
+
+# -- broadcasting --------------------------------------------------------------------------------
+def _sum_to_shape(x: np.ndarray, shape: tuple) -> np.ndarray:
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
+    )
+    return x.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+
+
+class SumTo(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return _sum_to_shape(x.data, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return broadcast_to(grad, ctx.input_shape)
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return np.broadcast_to(x.data, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return sum_to(grad, ctx.input_shape)
+
+
+def sum_to(x: Tensor, shape: tuple) -> Tensor:
+    """Sum ``x`` down to ``shape`` (the gradient of broadcasting ``shape`` up to ``x.shape``)."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return SumTo.apply(x, shape=shape)
+
+
+def broadcast_to(x: Tensor, shape) -> Tensor:
+    """``x`` broadcast to ``shape`` by numpy's rules (a read-only view)."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    try:
+        np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise RuntimeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """PyTorch's ``expand``: broadcast to ``sizes``, where -1 keeps a dimension."""
+    from minigrad.ops._util import shape_arg
+
+    sizes = shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least x.ndim ({x.ndim})")
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def _check_broadcast(a: Tensor, b: Tensor, op: str) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            "(trailing dimensions must be equal or 1)"
+        ) from None
+
+
+# -- + - * / -------------------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a.data + b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return sum_to(grad, a_shape), sum_to(grad, b_shape)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a.data - b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return sum_to(grad, a_shape), sum_to(-grad, b_shape) if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a.data * b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = sum_to(grad * b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a.data / b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = sum_to(grad / b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+def _binary(function: type[Function], a, b, op: str) -> Tensor:
+    a, b = binary_operands(a, b, op)
+    _check_broadcast(a, b, op)
+    return function.apply(a, b)
+
+
+def add(a, b) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return _binary(Add, a, b, "add")
+
+
+def sub(a, b) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return _binary(Sub, a, b, "sub")
+
+
+def mul(a, b) -> Tensor:
+    """``a * b`` with broadcasting."""
+    return _binary(Mul, a, b, "mul")
+
+
+def div(a, b) -> Tensor:
+    """True division ``a / b``; integer operands give the default float dtype, as in PyTorch."""
+    a, b = binary_operands(a, b, "div")
+    if a.dtype.kind != "f":
+        a = cast_to(a, _dtype.get_default_dtype())
+        b = cast_to(b, _dtype.get_default_dtype())
+    _check_broadcast(a, b, "div")
+    return Div.apply(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+# -- powers ---------------------------------------------------------------------------------------
+class PowScalar(Function):
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.power(x.data, exponent)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        exponent = ctx.attributes["exponent"]
+        if exponent == 0:
+            return grad * 0
+        return grad * (x ** (exponent - 1) * exponent)
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, base, exponent):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = np.power(base.data, exponent.data)
+        ctx.save_for_backward(base, exponent, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        base, exponent, result = ctx.saved_tensors
+        grad_base = grad_exponent = None
+        if ctx.needs_input_grad[0]:
+            # PyTorch's rule: a zero exponent gets zero gradient, not 0 * inf
+            slope = where(exponent == 0, 0.0, exponent * base ** (exponent - 1))
+            grad_base = sum_to(grad * slope, base.shape)
+        if ctx.needs_input_grad[1]:
+            slope = where((base == 0) & (exponent >= 0), 0.0, result * base.log())
+            grad_exponent = sum_to(grad * slope, exponent.shape)
+        return grad_base, grad_exponent
+
+
+def pow(base, exponent) -> Tensor:
+    """``base ** exponent``; a number as exponent keeps the tensor's dtype."""
+    if isinstance(base, Tensor) and is_scalar(exponent):
+        dtype = _dtype.scalar_result_type(base.dtype, exponent)
+        base = cast_to(base, dtype)
+        if base.dtype.kind != "f" and exponent < 0:
+            raise RuntimeError("pow: integers to negative integer powers are not allowed; use a float tensor")
+        return PowScalar.apply(base, exponent=exponent)
+    return _binary(Pow, base, exponent, "pow")
+
+
+# -- matrix product -------------------------------------------------------------------------------
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = sum_to(matmul(grad, b.mT), a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(matmul(a.mT, grad), b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with numpy's rules: 1-D operands are vectors, batch dimensions broadcast.
+
+    >>> import minigrad as mg
+    >>> (mg.ones(2, 3) @ mg.ones(3)).tolist()
+    [3.0, 3.0]
+    """
+    a, b = binary_operands(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise RuntimeError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})"
+        )
+    if a.ndim == 1 or b.ndim == 1:
+        # vectors become 1-row / 1-column matrices and the extra dimension is removed afterwards
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        out = MatMul.apply(a2, b2)
+        if b.ndim == 1:
+            out = out.squeeze(-1)
+        if a.ndim == 1:
+            out = out.squeeze(-2 if b.ndim > 1 else -1)
+        return out
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
+    return MatMul.apply(a, b)
+
+
+# -- dtype changes and copies ---------------------------------------------------------------------
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x.data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.input_dtype)
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """``x`` converted to ``dtype`` (a copy); gradients flow between floating dtypes."""
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    if dtype.kind != "f":
+        return Tensor._make(x.data.astype(dtype))
+    return Cast.apply(x, dtype=dtype)
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(x: Tensor) -> Tensor:
+    return Clone.apply(x)
+
+
+# -- comparisons and logic (no gradient) ---------------------------------------------------------
+def _compare(a, b, ufunc) -> Tensor:
+    a_data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    b_data = b.data if isinstance(b, Tensor) else b
+    if isinstance(b_data, (list, tuple)):
+        b_data = np.asarray(b_data)
+    return Tensor._make(np.asarray(ufunc(a_data, b_data)))
+
+
+def eq(a, b):
+    if b is None:
+        return False
+    return _compare(a, b, np.equal)
+
+
+def ne(a, b):
+    if b is None:
+        return True
+    return _compare(a, b, np.not_equal)
+
+
+def lt(a, b): return _compare(a, b, np.less)
+def le(a, b): return _compare(a, b, np.less_equal)
+def gt(a, b): return _compare(a, b, np.greater)
+def ge(a, b): return _compare(a, b, np.greater_equal)
+def logical_and(a, b): return _compare(a, b, np.logical_and)
+def logical_or(a, b): return _compare(a, b, np.logical_or)
+def logical_not(a): return Tensor._make(np.logical_not(a.data))
+
+
+from minigrad.ops.indexing import where  # noqa: E402

@@ -1,0 +1,265 @@
+"""Elementwise functions and softmax.
+
+Every backward here is PyTorch's formula written with Tensor ops, e.g. ``tanh``:
+``grad * (1 - y * y)`` with ``y`` the saved output.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import _dtype
+from minigrad.autograd.function import Function
+from minigrad.ops._util import binary_operands, cast_to, normalize_dim
+from minigrad.ops.arithmetic import sum_to
+from minigrad.ops.indexing import where
+from minigrad.ops.reduction import sum
+from minigrad.tensor import Tensor
+
+
+def _floating(x: Tensor, op: str) -> Tensor:
+    if x.dtype.kind == "f":
+        return x
+    if x.dtype.kind in "iub":
+        return cast_to(x, _dtype.get_default_dtype())
+    raise TypeError(f"{op}: unsupported dtype {x.dtype}")
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(over="ignore"):
+            y = np.exp(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x.data)
+        return np.abs(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * Tensor._make(ctx.sign)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # exp(-x) may overflow to inf for very negative x; 1 / (1 + inf) is the right answer, 0
+        with np.errstate(over="ignore"):
+            y = 1 / (1 + np.exp(-x.data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y) * y
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x.data, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return where(Tensor._make(y.data > 0), grad, 0.0)
+
+
+def exp(x: Tensor) -> Tensor:
+    """``e ** x``."""
+    return Exp.apply(_floating(x, "exp"))
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm (``-inf`` at 0 and ``nan`` below, without warnings, as in PyTorch)."""
+    return Log.apply(_floating(x, "log"))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root."""
+    return Sqrt.apply(_floating(x, "sqrt"))
+
+
+def abs(x: Tensor) -> Tensor:
+    """Absolute value; the gradient at 0 is 0."""
+    return Abs.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh.apply(_floating(x, "tanh"))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, finite and warning-free for any input."""
+    return Sigmoid.apply(_floating(x, "sigmoid"))
+
+
+def relu(x: Tensor) -> Tensor:
+    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
+    return Relu.apply(x)
+
+
+# -- clamp, maximum, minimum ----------------------------------------------------------------------
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, min, max):
+        ctx.save_for_backward(x)
+        return np.clip(x.data, min, max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.attributes["min"], ctx.attributes["max"]
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x.data >= low
+        if high is not None:
+            inside &= x.data <= high
+        return where(Tensor._make(inside), grad, 0.0)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+        x = cast_to(x, _dtype.get_default_dtype())
+    return Clamp.apply(x, min=min, max=max)
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b, largest):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a.data, b.data) if largest else np.minimum(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a_loses = a.data < b.data if ctx.attributes["largest"] else a.data > b.data
+        # equal inputs share the gradient, as in PyTorch
+        shared = where(Tensor._make(a.data == b.data), grad / 2, grad)
+        grad_a = sum_to(where(Tensor._make(a_loses), 0.0, shared), a.shape) if ctx.needs_input_grad[0] else None
+        b_loses = ~a_loses & (a.data != b.data)
+        grad_b = sum_to(where(Tensor._make(b_loses), 0.0, shared), b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum with broadcasting."""
+    a, b = binary_operands(a, b, "maximum")
+    return Maximum.apply(a, b, largest=True)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum with broadcasting."""
+    a, b = binary_operands(a, b, "minimum")
+    return Maximum.apply(a, b, largest=False)
+
+
+# -- softmax ---------------------------------------------------------------------------------------
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        e = np.exp(shifted)
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return y * (grad - sum(grad * y, ctx.attributes["dim"], keepdim=True))
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * sum(grad, ctx.attributes["dim"], keepdim=True)
+
+
+def _softmax_dim(x: Tensor, dim, op: str) -> int:
+    if dim is None:
+        import warnings
+
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+        warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= explicitly", stacklevel=3)
+    return normalize_dim(dim, x.ndim, op)
+
+
+def softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    """``exp(x) / exp(x).sum(dim)``, computed stably (the maximum is subtracted first)."""
+    x = _floating(x, "softmax")
+    if x.ndim == 0:
+        return Softmax.apply(x.reshape(1), dim=0).reshape(())
+    return Softmax.apply(x, dim=_softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    """``x - log(exp(x).sum(dim))``, stable for inputs of any magnitude."""
+    x = _floating(x, "log_softmax")
+    if x.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
+    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, "log_softmax"))

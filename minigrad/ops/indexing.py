@@ -1,0 +1,152 @@
+"""Indexing: ``x[index]``, ``gather`` and ``where``.
+
+Reading with an index sends the gradient back to the positions read. With integer-array
+indices a position can be read several times, so the backward accumulates (``np.add.at``);
+slices, integers and boolean masks never repeat a position and use plain assignment.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+from minigrad.ops._util import binary_operands, normalize_dim
+from minigrad.tensor import Tensor, _plain_index
+
+
+def _repeats_possible(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(
+        isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype.kind != "b") for p in parts
+    )
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape = x.shape
+        try:
+            return x.data[index]
+        except IndexError as error:
+            raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, shape=ctx.input_shape, index=ctx.attributes["index"])
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (the backward of ``x[index]``)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        out = np.zeros(shape, dtype=values.dtype)
+        if _repeats_possible(index):
+            np.add.at(out, index, values.data)
+        else:
+            out[index] = values.data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.attributes["index"])
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` with numpy's basic and integer-array indexing."""
+    return GetItem.apply(x, index=_plain_index(index))
+
+
+# -- gather along a dimension -----------------------------------------------------------------------
+def _along(index: np.ndarray, dim: int) -> tuple:
+    """A full index tuple that picks ``index`` along ``dim`` and every position elsewhere."""
+    grids = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
+    grids[dim] = index
+    return tuple(grids)
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.input_shape = x.shape
+        return x.data[_along(index, dim)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return ScatterAdd.apply(grad, dim=a["dim"], index=a["index"], shape=ctx.input_shape)
+
+
+class ScatterAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index`` along ``dim`` (gather's backward)."""
+
+    @staticmethod
+    def forward(ctx, values, dim, index, shape):
+        out = np.zeros(shape, dtype=values.dtype)
+        if index.shape[dim] == 1:  # one position per slice: no repeats
+            out[_along(index, dim)] = values.data
+        else:
+            np.add.at(out, _along(index, dim), values.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return gather(grad, a["dim"], Tensor._make(a["index"]))
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (PyTorch's ``gather``)."""
+    index_data = index.data if isinstance(index, Tensor) else np.asarray(index)
+    dim = normalize_dim(dim, x.ndim, "gather")
+    if index_data.dtype.kind not in "iu":
+        raise RuntimeError(f"gather: index must be an integer tensor, got {index_data.dtype}")
+    if index_data.ndim != x.ndim:
+        raise RuntimeError(
+            f"gather: index has {index_data.ndim} dimensions but input has {x.ndim} "
+            f"(input shape {x.shape}, index shape {index_data.shape})"
+        )
+    for d, (size, limit) in enumerate(zip(index_data.shape, x.shape)):
+        if d != dim and size > limit:
+            raise RuntimeError(
+                f"gather: index shape {index_data.shape} is larger than input shape {x.shape} in dimension {d}"
+            )
+    if index_data.size and (index_data.min() < -x.shape[dim] or index_data.max() >= x.shape[dim]):
+        raise IndexError(
+            f"gather: index out of range for dimension {dim} of size {x.shape[dim]} "
+            f"(index values from {index_data.min()} to {index_data.max()})"
+        )
+    return Gather.apply(x, dim=dim, index=index_data)
+
+
+# -- where ---------------------------------------------------------------------------------------
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.shapes = a.shape, b.shape
+        ctx.condition = condition
+        return np.where(condition.data, a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        condition = ctx.condition
+        a_shape, b_shape = ctx.shapes
+        from minigrad.ops.arithmetic import sum_to
+
+        grad_a = sum_to(where(condition, grad, 0.0), a_shape) if ctx.needs_input_grad[1] else None
+        grad_b = sum_to(where(condition, 0.0, grad), b_shape) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
+
+def where(condition, a, b) -> Tensor:
+    """Elementwise ``a if condition else b``, with broadcasting; numbers are allowed for a or b."""
+    condition = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
+    if condition.dtype.kind != "b":
+        condition = Tensor._make(condition.data.astype(bool))
+    a, b = binary_operands(a, b, "where")
+    try:
+        np.broadcast_shapes(condition.shape, a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"where: condition {condition.shape}, input {a.shape} and other {b.shape} cannot be broadcast together"
+        ) from None
+    return Where.apply(condition, a, b)

@@ -14,10 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from minigrad import _dtype
-
-
-class DtypeError(TypeError, RuntimeError):
-    """An operation that needs a floating tensor got another dtype (a TypeError and a RuntimeError)."""
+from minigrad.errors import DtypeError
 
 
 def _to_array(data: Any, dtype=None) -> np.ndarray:

@@ -1,0 +1,2 @@
+"""Neural-network building blocks: ``functional`` ops, and modules (added below)."""
+from minigrad.nn import functional

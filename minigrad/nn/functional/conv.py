@@ -1,0 +1,186 @@
+"""Convolution by im2col: ``unfold`` (im2col), ``fold`` (col2im) and ``conv2d``.
+
+im2col copies every receptive field of the input into a column, so that the convolution of all
+``N`` images with all ``O`` filters becomes one matrix product::
+
+    col    (C*KH*KW, N*OH*OW)   every window, one per column
+    weight (O, C*KH*KW)          every filter, one per row
+    out  = weight @ col -> (O, N*OH*OW) -> (N, O, OH, OW)
+
+minigrad keeps the column matrix with the channel-and-tap axis first, as the 6-D array
+``(C, KH, KW, N, OH, OW)``: it is made in one copy from a strided view of the padded input,
+and neither the product nor its backward needs a transpose of this large buffer.
+
+col2im is the adjoint of im2col: each column entry is added back to the pixel it came from.
+It loops over the ``KH*KW`` kernel taps only; each tap adds one strided slab of the image,
+in which no pixel appears twice, so plain ``+=`` is exact without ``np.add.at``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from minigrad.autograd.function import Function
+from minigrad.errors import DtypeError, ShapeError
+from minigrad.nn.functional._window import Window, make_window, pair
+from minigrad.tensor import Tensor
+
+
+def im2col(x: np.ndarray, window: Window) -> np.ndarray:
+    """``(N, C, H, W)`` -> ``(C, KH, KW, N, OH, OW)``, every window's pixels (a new array)."""
+    padded = window.pad(x)
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow) = window.kernel, window.output_hw
+    (sh, sw), (dh, dw) = window.stride, window.dilation
+    s_n, s_c, s_h, s_w = padded.strides
+    windows = as_strided(
+        padded, shape=(c, kh, kw, n, oh, ow),
+        strides=(s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w), writeable=False,
+    )
+    return np.ascontiguousarray(windows)
+
+
+def col2im(col: np.ndarray, window: Window) -> np.ndarray:
+    """``(C, KH, KW, N, OH, OW)`` -> ``(N, C, H, W)``: sum each column entry into its pixel."""
+    c, _, _, n = col.shape[:4]
+    # accumulate in (C, N, H, W) order, the order of the columns, and hand back a transposed view
+    image = np.zeros((c, n) + window.padded_hw, dtype=col.dtype)
+    for _, i, j in window.taps():
+        rows, cols = window.offset(i, j)
+        image[:, :, rows, cols] += col[:, i, j]
+    return window.crop(image).transpose(1, 0, 2, 3)
+
+
+class Im2col(Function):
+    @staticmethod
+    def forward(ctx, x, window):
+        return im2col(x.data, window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Col2im.apply(grad, window=ctx.attributes["window"])
+
+
+class Col2im(Function):
+    @staticmethod
+    def forward(ctx, col, window):
+        return col2im(col.data, window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Im2col.apply(grad, window=ctx.attributes["window"])
+
+
+def _four_d(op: str, x: Tensor, what: str = "input") -> None:
+    if x.ndim != 4:
+        raise ShapeError(f"{op}: expected a 4-D {what} (N, C, H, W), got shape {x.shape}")
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col: ``(N, C, H, W)`` -> ``(N, C*KH*KW, L)``, one column per window position.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> x = mg.arange(16.0).reshape(1, 1, 4, 4)
+    >>> F.unfold(x, 2, stride=2)[0].tolist()
+    [[0.0, 2.0, 8.0, 10.0], [1.0, 3.0, 9.0, 11.0], [4.0, 6.0, 12.0, 14.0], [5.0, 7.0, 13.0, 15.0]]
+    """
+    _four_d("unfold", input)
+    n, c, h, w = input.shape
+    window = make_window("unfold", (h, w), pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
+                         pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), channels_shape=(n, c))
+    col = Im2col.apply(input, window=window)
+    kh, kw = window.kernel
+    oh, ow = window.output_hw
+    return col.reshape(c * kh * kw, n, oh * ow).permute(1, 0, 2)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im: ``(N, C*KH*KW, L)`` -> ``(N, C, H, W)``, summing overlapping entries.
+
+    ``fold(unfold(x))`` multiplies each pixel by the number of windows that cover it.
+    """
+    if input.ndim != 3:
+        raise ShapeError(f"fold: expected a 3-D input (N, C*KH*KW, L), got shape {input.shape}")
+    kh, kw = pair(kernel_size, "kernel_size", "fold")
+    h, w = pair(output_size, "output_size", "fold")
+    n, ckk, length = input.shape
+    if ckk % (kh * kw):
+        raise ShapeError(f"fold: input dimension 1 ({ckk}) must be divisible by kernel_size[0] * kernel_size[1] ({kh * kw})")
+    window = make_window("fold", (h, w), (kh, kw), pair(stride, "stride", "fold"), pair(padding, "padding", "fold"),
+                         pair(dilation, "dilation", "fold"))
+    oh, ow = window.output_hw
+    if length != oh * ow:
+        raise ShapeError(
+            f"fold: input has {length} columns but output_size {(h, w)} with kernel {(kh, kw)}, stride "
+            f"{window.stride}, padding {pair(padding, 'padding', 'fold')}, dilation {window.dilation} gives "
+            f"{oh} x {ow} = {oh * ow} windows"
+        )
+    c = ckk // (kh * kw)
+    col = input.permute(1, 0, 2).reshape(c, kh, kw, n, oh, ow)
+    return Col2im.apply(col, window=window)
+
+
+def _conv_padding(padding, kernel, dilation) -> tuple[int, int, int, int]:
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        pads = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            pads += [total // 2, total - total // 2]
+        return pads[0], pads[1], pads[2], pads[3]
+    ph, pw = pair(padding, "padding", "conv2d")
+    return ph, ph, pw, pw
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation, as in PyTorch), computed by im2col and one matmul.
+
+    ``input`` is ``(N, C, H, W)`` (or unbatched ``(C, H, W)``), ``weight`` is
+    ``(O, C // groups, KH, KW)`` and the output is ``(N, O, OH, OW)`` with
+    ``OH = floor((H + 2*padding - dilation*(KH-1) - 1) / stride) + 1``. ``padding`` may also
+    be ``"same"`` (stride 1) or ``"valid"``.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> x = mg.ones(1, 1, 4, 4)
+    >>> F.conv2d(x, mg.ones(1, 1, 3, 3), padding=1)[0, 0].tolist()
+    [[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0], [6.0, 9.0, 9.0, 6.0], [4.0, 6.0, 6.0, 4.0]]
+    """
+    if input.ndim == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if input.ndim != 4:
+        raise ShapeError(f"conv2d: expected a 3-D (unbatched) or 4-D (batched) input, got shape {input.shape}")
+    _four_d("conv2d", weight, "weight")
+    n, c, h, w = input.shape
+    out_channels, group_channels, kh, kw = weight.shape
+    if not isinstance(groups, (int, np.integer)) or groups <= 0:
+        raise ShapeError(f"conv2d: groups must be a positive int, got {groups!r}")
+    if out_channels % groups:
+        raise ShapeError(f"conv2d: out_channels ({out_channels}, weight shape {weight.shape}) must be divisible by groups ({groups})")
+    if c != group_channels * groups:
+        raise ShapeError(
+            f"conv2d: input has {c} channels (input shape {input.shape}) but weight {weight.shape} "
+            f"with groups={groups} expects {group_channels * groups}; the input should be "
+            f"(N, {group_channels * groups}, H, W)"
+        )
+    if input.dtype != weight.dtype:
+        raise DtypeError(
+            f"conv2d: input is {input.dtype} but weight is {weight.dtype}; convert one, "
+            f"e.g. input.to(weight.dtype)"
+        )
+    if bias is not None and bias.shape != (out_channels,):
+        raise ShapeError(f"conv2d: bias should have shape ({out_channels},), got {bias.shape}")
+    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
+    if padding == "same" and stride != (1, 1):
+        raise ShapeError("conv2d: padding='same' is not supported for strided convolutions")
+    window = make_window("conv2d", (h, w), (kh, kw), stride, _conv_padding(padding, (kh, kw), dilation),
+                         dilation, channels_shape=(n, c))
+    oh, ow = window.output_hw
+
+    col = Im2col.apply(input, window=window).reshape(groups, group_channels * kh * kw, n * oh * ow)
+    filters = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
+    out = (filters @ col).reshape(out_channels, n, oh, ow).permute(1, 0, 2, 3)
+    if bias is not None:
+        out = out + bias.reshape(1, out_channels, 1, 1)
+    return out

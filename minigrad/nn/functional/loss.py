@@ -1,0 +1,161 @@
+"""Losses: ``cross_entropy``, ``nll_loss``, ``mse_loss``.
+
+``cross_entropy(logits, target)`` is ``nll_loss(log_softmax(logits, 1), target)``. Working with
+log-probabilities (the maximum logit subtracted before exponentiating) keeps the loss finite
+and exact for logits of any magnitude, 1e5 included, in float32 and float64.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.errors import DtypeError, ShapeError, TargetError
+from minigrad.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_target(op: str, input: Tensor, target: Tensor, ignore_index: int) -> None:
+    if target.dtype.kind not in "iu":
+        raise DtypeError(
+            f"{op}: target must hold integer class indices, got {target.dtype} (target shape "
+            f"{target.shape}); convert with target.long()"
+        )
+    class_dim = 1 if input.ndim > 1 else 0
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    if target.shape != expected:
+        raise ShapeError(
+            f"{op}: target shape {target.shape} does not match input shape {input.shape}; "
+            f"expected a target of shape {expected} (one class index per sample)"
+        )
+    classes = input.shape[class_dim]
+    labels = target.data
+    bad = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise TargetError(
+            f"{op}: target {int(labels[where])} at index {where} is out of bounds: labels must be in "
+            f"[0, {classes}) for an input with {classes} classes (input shape {input.shape}, target "
+            f"shape {target.shape})"
+        )
+
+
+def _reduce(losses: Tensor, reduction: str, denominator=None) -> Tensor:
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    return total / (denominator if denominator is not None else losses.numel())
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes: ``-input[n, target[n]]``, reduced.
+
+    ``input`` holds log-probabilities ``(N, C)`` (or ``(N, C, d1, ...)``, or unbatched ``(C,)``),
+    ``target`` class indices ``(N,)`` (or ``(N, d1, ...)``, or ``()``). With ``weight`` the mean
+    divides by the summed weights of the targets, as in PyTorch; ``ignore_index`` targets count
+    for nothing.
+    """
+    return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
+
+
+def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
+    _check_reduction(op, reduction)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if input.ndim == 0:
+        raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
+    _check_target(op, input, target, ignore_index)
+    class_dim = 1 if input.ndim > 1 else 0
+    ignored = target.data == ignore_index
+    labels = np.where(ignored, 0, target.data)
+    picked = -input.gather(class_dim, Tensor._make(np.expand_dims(labels, class_dim))).squeeze(class_dim)
+    if weight is None and not ignored.any():
+        return _reduce(picked, reduction)
+    per_target = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight.data[labels].astype(input.dtype)
+    per_target = np.where(ignored, 0, per_target).astype(input.dtype)
+    return _reduce(picked * Tensor._make(per_target), reduction, Tensor._make(np.asarray(per_target.sum())))
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy between logits ``(N, C, ...)`` and class indices (or probabilities).
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> logits = mg.tensor([[1e5, 0.0], [0.0, 1e5]])
+    >>> F.cross_entropy(logits, mg.tensor(np.array([0, 0]))).item()
+    50000.0
+    """
+    _check_reduction("cross_entropy", reduction)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must have at least one dimension (the classes)")
+    class_dim = 1 if input.ndim > 1 else 0
+    log_probs = ops.log_softmax(input, class_dim)
+    if target.dtype.kind == "f":
+        return _soft_target_loss(log_probs, target, weight, reduction, label_smoothing, class_dim)
+    nll = _nll(log_probs, target, weight, ignore_index, reduction, "cross_entropy")
+    if not label_smoothing:
+        return nll
+    return _label_smoothing(log_probs, target, nll, weight, ignore_index, reduction, label_smoothing, class_dim)
+
+
+def _class_weights(weight: Tensor, log_probs: Tensor, class_dim: int) -> Tensor:
+    shape = [1] * log_probs.ndim
+    shape[class_dim] = log_probs.shape[class_dim]
+    return weight.reshape(shape)
+
+
+def _soft_target_loss(log_probs, target, weight, reduction, smoothing, class_dim) -> Tensor:
+    if target.shape != log_probs.shape:
+        raise ShapeError(
+            f"cross_entropy: a floating target holds class probabilities and must have the input's "
+            f"shape {log_probs.shape}, got {target.shape}; for class indices use an integer target"
+        )
+    classes = log_probs.shape[class_dim]
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / classes
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * _class_weights(weight, log_probs, class_dim)
+    losses = -terms.sum(class_dim)
+    return _reduce(losses, reduction)
+
+
+def _label_smoothing(log_probs, target, nll, weight, ignore_index, reduction, smoothing, class_dim) -> Tensor:
+    """PyTorch's label smoothing: ``(1 - e) * nll + e / C * smooth``, smooth = -sum of log-probs."""
+    classes = log_probs.shape[class_dim]
+    terms = log_probs if weight is None else log_probs * _class_weights(weight, log_probs, class_dim)
+    ignored = target.data == ignore_index
+    smooth = -terms.sum(class_dim) * Tensor._make((~ignored).astype(log_probs.dtype))
+    if reduction == "mean":
+        if weight is None:
+            smooth = smooth.sum() / max(int((~ignored).sum()), 1)
+        else:
+            kept = target.data[~ignored]
+            smooth = smooth.sum() / Tensor._make(np.asarray(weight.data[kept].sum(), dtype=log_probs.dtype))
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - smoothing) + smooth * (smoothing / classes)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``mean((input - target) ** 2)`` (or its sum, or no reduction)."""
+    _check_reduction("mse_loss", reduction)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=input.dtype))
+    if target.shape != input.shape:
+        warnings.warn(
+            f"mse_loss: target shape {target.shape} differs from input shape {input.shape}; they "
+            "will be broadcast, which is probably not what you want",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _reduce((input - target) ** 2, reduction)

@@ -1,0 +1,61 @@
+"""Local response normalisation (LRN), the cross-channel normalisation of AlexNet.
+
+PyTorch's formula, which minigrad reproduces operation for operation::
+
+    b_c = a_c / (k + alpha * mean(a_{c'}^2 for c' in window(c))) ** beta
+
+where ``window(c)`` runs over channels ``c - size//2 .. c + (size-1)//2``, padded with zeros
+at the edges, and the mean divides by ``size`` even where the window sticks out.
+
+The AlexNet paper (and Caffe's ``LRN`` layer with ``ACROSS_CHANNELS``) *sums* over the window
+instead: ``b_c = a_c / (k + alpha_paper * sum(...)) ** beta``. The two agree when
+``alpha = size * alpha_paper``: the paper's ``alpha_paper = 1e-4`` with ``size = 5`` is
+``local_response_norm(x, 5, alpha=5e-4, beta=0.75, k=2)`` here. minigrad's AlexNet uses
+``alpha=1e-4`` in PyTorch's convention, like torchvision-era reimplementations and Caffe's
+reference model, whose ``alpha`` is also divided by ``size``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+from minigrad.errors import ShapeError
+from minigrad.tensor import Tensor
+
+
+def channel_window_sum(x: np.ndarray, before: int, after: int) -> np.ndarray:
+    """``out[:, c] = sum(x[:, c - before .. c + after])``, zero outside the channels."""
+    out = np.zeros_like(x)
+    channels = x.shape[1]
+    for offset in range(-before, after + 1):  # increasing channel order, as PyTorch sums
+        lo, hi = max(0, -offset), min(channels, channels - offset)
+        if lo < hi:
+            out[:, lo:hi] += x[:, lo + offset:hi + offset]
+    return out
+
+
+class ChannelWindowSum(Function):
+    """Sums over a window of channels; its adjoint is the same sum with the window mirrored."""
+
+    @staticmethod
+    def forward(ctx, x, before, after):
+        return channel_window_sum(x.data, before, after)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return ChannelWindowSum.apply(grad, before=a["after"], after=a["before"])
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Normalise each element by the energy of its neighbours across channels (see module doc).
+
+    ``input`` is ``(N, C, ...)`` with at least 3 dimensions; the output has the same shape.
+    """
+    if input.ndim < 3:
+        raise ShapeError(f"local_response_norm: expected an input with 3 or more dimensions (N, C, ...), got shape {input.shape}")
+    if not isinstance(size, (int, np.integer)) or size <= 0:
+        raise ShapeError(f"local_response_norm: size must be a positive int, got {size!r}")
+    window_sum = ChannelWindowSum.apply(input * input, before=size // 2, after=(size - 1) // 2)
+    div = (window_sum / size * alpha + k) ** beta
+    return input / div

@@ -1,0 +1,244 @@
+"""Pooling: ``max_pool2d``, ``avg_pool2d``, ``adaptive_avg_pool2d``.
+
+Pooling works on each channel separately, so instead of building an im2col matrix the ops loop
+over the ``KH*KW`` kernel taps: tap ``(i, j)`` of every window is one strided slice of the
+padded input, and a window's maximum (or sum) is an elementwise maximum (or sum) of those
+slices. Max pooling remembers which tap won (``arg``, one small integer per output) and its
+backward adds each gradient back at that tap; average pooling spreads the gradient evenly.
+
+Padding counts as ``-inf`` for max pooling, so it never wins, and as 0 for average pooling.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+from minigrad.errors import ShapeError
+from minigrad.nn.functional._window import Window, make_window, pair
+from minigrad.tensor import Tensor
+
+
+def _pool_window(op: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Window:
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == () or stride == [] else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    for pad, k, d in zip(padding, kernel, dilation):
+        if pad > (d * (k - 1) + 1) // 2:
+            raise ShapeError(
+                f"{op}: padding should be at most half of the effective kernel size, but got "
+                f"padding={padding}, kernel_size={kernel} and dilation={dilation}"
+            )
+    return make_window(op, input.shape[-2:], kernel, stride, padding, dilation, ceil_mode,
+                       channels_shape=input.shape[:-2])
+
+
+# -- max pooling ------------------------------------------------------------------------------------
+def _first_valid_taps(window: Window) -> np.ndarray:
+    """For each output, the first tap that lies inside the input (PyTorch's default argmax)."""
+    (oh, ow), (sh, sw), (dh, dw), (kh, kw) = window.output_hw, window.stride, window.dilation, window.kernel
+    top, _, left, _ = window.padding
+
+    def first(out: int, stride: int, dilation: int, pad: int) -> np.ndarray:
+        start = np.arange(out) * stride - pad  # where each window starts, in input coordinates
+        return np.where(start < 0, -(start // dilation), 0)  # ceil(-start / dilation)
+
+    rows, cols = first(oh, sh, dh, top), first(ow, sw, dw, left)
+    return rows[:, None] * kw + cols[None, :]
+
+
+def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """The window maxima and, for each, the winning tap ``k = i * KW + j``."""
+    padded = window.pad(x, -np.inf)
+    out = np.full(x.shape[:-2] + window.output_hw, -np.inf, dtype=x.dtype)
+    taps = window.kernel[0] * window.kernel[1]
+    arg = np.empty(out.shape, dtype=np.uint8 if taps <= 256 else np.int32)
+    arg[...] = _first_valid_taps(window)
+    wins = np.empty(out.shape, dtype=bool)
+    check_nan = np.isnan(x).any()
+    for k, i, j in window.taps():
+        tap = padded[(..., *window.offset(i, j))]
+        np.greater(tap, out, out=wins)
+        if check_nan:  # PyTorch lets a NaN win, so NaN propagates
+            wins |= np.isnan(tap)
+        np.copyto(out, tap, where=wins)
+        np.copyto(arg, k, where=wins)
+    return out, arg
+
+
+def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
+    """PyTorch's ``return_indices``: the winner's position ``h * W + w`` in its input plane."""
+    (oh, ow), (sh, sw), (dh, dw), kw = window.output_hw, window.stride, window.dilation, window.kernel[1]
+    top, _, left, _ = window.padding
+    rows = np.arange(oh)[:, None] * sh - top + (arg // kw) * dh
+    cols = np.arange(ow)[None, :] * sw - left + (arg % kw) * dw
+    return (rows * window.input_hw[1] + cols).astype(np.int64)
+
+
+def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:
+    """Add each output's gradient at its winning tap (the backward of max pooling)."""
+    padded = np.zeros(grad.shape[:-2] + window.padded_hw, dtype=grad.dtype)
+    for k, i, j in window.taps():
+        tap = padded[(..., *window.offset(i, j))]
+        np.add(tap, grad, out=tap, where=arg == k)
+    return window.crop(padded)
+
+
+def gather_taps(x: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:
+    """Read each output's winning tap from ``x`` (the adjoint of :func:`scatter_taps`)."""
+    padded = window.pad(x)
+    out = np.zeros(arg.shape, dtype=x.dtype)
+    for k, i, j in window.taps():
+        np.copyto(out, padded[(..., *window.offset(i, j))], where=arg == k)
+    return out
+
+
+class MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, window, return_indices):
+        out, arg = max_pool_arrays(x.data, window)
+        ctx.arg = arg
+        return (out, _flat_indices(arg, window)) if return_indices else out
+
+    @staticmethod
+    def backward(ctx, grad, *unused_indices_grad):
+        return ScatterTaps.apply(grad, arg=ctx.arg, window=ctx.attributes["window"])
+
+
+class ScatterTaps(Function):
+    @staticmethod
+    def forward(ctx, grad, arg, window):
+        return scatter_taps(grad.data, arg, window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return GatherTaps.apply(grad, arg=a["arg"], window=a["window"])
+
+
+class GatherTaps(Function):
+    @staticmethod
+    def forward(ctx, x, arg, window):
+        return gather_taps(x.data, arg, window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return ScatterTaps.apply(grad, arg=a["arg"], window=a["window"])
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Maximum over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``.
+
+    Output size: ``floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1`` (``ceil``
+    with ``ceil_mode``, dropping a last window that would start in the right padding). With
+    ``return_indices`` also returns each maximum's flat position ``h * W + w`` in its plane.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> F.max_pool2d(mg.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    """
+    window = _pool_window("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    return MaxPool2d.apply(input, window=window, return_indices=return_indices)
+
+
+# -- average pooling ------------------------------------------------------------------------------
+def _divisor(window: Window, count_include_pad: bool) -> np.ndarray:
+    """How many inputs each window averages: (OH, OW), PyTorch's rule."""
+    top, _, left, _ = window.padding
+    counts = []
+    for out, stride, kernel, pad, size in zip(window.output_hw, window.stride, window.kernel, (top, left), window.input_hw):
+        start = np.arange(out) * stride - pad
+        end = np.minimum(start + kernel, size + pad)  # windows never count the ceil-mode overhang
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    return np.outer(counts[0], counts[1])
+
+
+def sum_taps(x: np.ndarray, window: Window) -> np.ndarray:
+    padded = window.pad(x)
+    out = np.zeros(x.shape[:-2] + window.output_hw, dtype=x.dtype)
+    for _, i, j in window.taps():
+        out += padded[(..., *window.offset(i, j))]
+    return out
+
+
+def spread_taps(grad: np.ndarray, window: Window) -> np.ndarray:
+    padded = np.zeros(grad.shape[:-2] + window.padded_hw, dtype=grad.dtype)
+    for _, i, j in window.taps():
+        padded[(..., *window.offset(i, j))] += grad
+    return window.crop(padded)
+
+
+class AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, window, divisor):
+        return sum_taps(x.data, window) / divisor.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return AvgPoolBackward.apply(grad, window=a["window"], divisor=a["divisor"])
+
+
+class AvgPoolBackward(Function):
+    @staticmethod
+    def forward(ctx, grad, window, divisor):
+        return spread_taps(grad.data / divisor.astype(grad.dtype), window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        return AvgPool2d.apply(grad, window=a["window"], divisor=a["divisor"])
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``.
+
+    With ``count_include_pad`` (the default) zero padding counts in the mean; windows that
+    reach past the padding in ``ceil_mode`` never count the overhang.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> F.avg_pool2d(mg.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+    window = _pool_window("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = np.full(window.output_hw, divisor_override) if divisor_override else _divisor(window, count_include_pad)
+    return AvgPool2d.apply(input, window=window, divisor=divisor)
+
+
+def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """0/1 rows selecting PyTorch's adaptive windows ``[floor(i*size/out), ceil((i+1)*size/out))``."""
+    i = np.arange(out)
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    positions = np.arange(size)
+    return ((positions >= start[:, None]) & (positions < end[:, None])).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed ``output_size`` (an int, a pair, ``None`` keeps a dimension).
+
+    When the input divides evenly this is ``avg_pool2d`` with ``kernel = stride = H // OH``;
+    otherwise windows overlap or differ in size, as in PyTorch.
+    """
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    h, w = input.shape[-2:]
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    oh, ow = (h if output_size[0] is None else output_size[0]), (w if output_size[1] is None else output_size[1])
+    if oh <= 0 or ow <= 0:
+        raise ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {(oh, ow)}")
+    if h == 0 or w == 0:
+        raise ShapeError(f"adaptive_avg_pool2d: input shape {input.shape} has an empty spatial dimension")
+    if (oh, ow) == (h, w):
+        return input
+    if h % oh == 0 and w % ow == 0:
+        return avg_pool2d(input, (h // oh, w // ow))
+    rows, cols = _adaptive_matrix(h, oh, input.dtype), _adaptive_matrix(w, ow, input.dtype)
+    counts = np.outer(rows.sum(1), cols.sum(1)).astype(input.dtype)
+    return (Tensor(rows) @ input @ Tensor(cols.T)) / Tensor(counts)

@@ -31,3 +31,6 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 __version__ = "0.1.0"
+
+from minigrad import nn  # noqa: E402
+from minigrad.nn.functional import get_output_size_policy, set_output_size_policy  # noqa: E402

@@ -5,7 +5,7 @@ from minigrad.ops.arithmetic import (
     logical_or, lt, matmul, mul, ne, neg, pow, sub, sum_to,
 )
 from minigrad.ops.elementwise import (
-    abs, clamp, exp, log, log_softmax, maximum, minimum, relu, sigmoid, softmax, sqrt, tanh,
+    abs, clamp, exp, log, log_softmax, maximum, minimum, relu, sigmoid, sign, softmax, sqrt, tanh,
 )
 from minigrad.ops.indexing import gather, getitem, where
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
@@ -16,6 +16,6 @@ __all__ = [
     "clone", "div", "eq", "exp", "expand", "flatten", "gather", "ge", "getitem", "gt", "le",
     "log", "log_softmax", "logical_and", "logical_not", "logical_or", "lt", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape",
-    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
+    "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",
 ]

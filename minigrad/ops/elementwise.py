@@ -68,12 +68,25 @@ class Sqrt(Function):
 class Abs(Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.sign = np.sign(x.data)
+        ctx.save_for_backward(x)
         return np.abs(x.data)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * Tensor._make(ctx.sign)
+        (x,) = ctx.saved_tensors
+        return grad * sign(x)
+
+
+class Sign(Function):
+    """-1, 0 or 1; piecewise constant, so its gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
 
 
 class Tanh(Function):
@@ -114,7 +127,25 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return where(Tensor._make(y.data > 0), grad, 0.0)
+        return ReluBackward.apply(grad, y)
+
+
+class ReluBackward(Function):
+    """``grad`` where the relu's output ``y`` is positive, else 0.
+
+    Like PyTorch's threshold_backward it takes ``y`` as an input (with zero derivative), so with
+    ``create_graph=True`` the result is part of the graph and differentiates to zeros.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)
+        return np.where(y.data > 0, grad.data, 0)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        (y,) = ctx.saved_tensors
+        return ReluBackward.apply(grad_grad, y), grad_grad * 0 if ctx.needs_input_grad[1] else None
 
 
 def exp(x: Tensor) -> Tensor:
@@ -145,6 +176,11 @@ def tanh(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``, finite and warning-free for any input."""
     return Sigmoid.apply(_floating(x, "sigmoid"))
+
+
+def sign(x: Tensor) -> Tensor:
+    """The sign of each element (-1, 0, 1); its gradient is zero."""
+    return Sign.apply(x)
 
 
 def relu(x: Tensor) -> Tensor:

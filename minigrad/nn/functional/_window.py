@@ -167,10 +167,12 @@ def make_window(op: str, input_hw: tuple[int, int], kernel, stride, padding, dil
     eff_h, eff_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     shape_text = f"input shape {channels_shape + (h, w)}" if channels_shape else f"input size {(h, w)}"
     if eff_h > h + top + bottom or eff_w > w + left + right:
+        would_be = ((h + top + bottom - eff_h) // stride[0] + 1, (w + left + right - eff_w) // stride[1] + 1)
         raise ShapeError(
             f"{op}: kernel size ({kh}, {kw}) (dilated to ({eff_h}, {eff_w})) is larger than the padded "
-            f"input ({h + top + bottom}, {w + left + right}) ({shape_text}, padding {padding}); "
-            "use a smaller kernel or more padding, or a larger input"
+            f"input ({h + top + bottom}, {w + left + right}) ({shape_text}, padding {padding}), so the "
+            f"output size would be {would_be}, not positive; use a smaller kernel or more padding, "
+            "or a larger input"
         )
     if ceil_mode:
         oh = output_size(h, kh, stride[0], top, dilation[0], True)
@@ -178,11 +180,6 @@ def make_window(op: str, input_hw: tuple[int, int], kernel, stride, padding, dil
     else:
         oh = (h + top + bottom - eff_h) // stride[0] + 1
         ow = (w + left + right - eff_w) // stride[1] + 1
-    if oh <= 0 or ow <= 0:
-        raise ShapeError(
-            f"{op}: the output size ({oh}, {ow}) is not positive for {shape_text}, kernel {kernel}, "
-            f"stride {stride}, padding {padding}, dilation {dilation}; the input is too small"
-        )
     if not ceil_mode and top == bottom and left == right:
         _check_tiling(op, h, kh, stride[0], top, dilation[0], "height")
         _check_tiling(op, w, kw, stride[1], left, dilation[1], "width")

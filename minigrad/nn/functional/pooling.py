@@ -99,22 +99,29 @@ class MaxPool2d(Function):
     def forward(ctx, x, window, return_indices):
         out, arg = max_pool_arrays(x.data, window)
         ctx.arg = arg
+        ctx.save_for_backward(x)
         return (out, _flat_indices(arg, window)) if return_indices else out
 
     @staticmethod
     def backward(ctx, grad, *unused_indices_grad):
-        return ScatterTaps.apply(grad, arg=ctx.arg, window=ctx.attributes["window"])
+        (x,) = ctx.saved_tensors
+        return ScatterTaps.apply(grad, x, arg=ctx.arg, window=ctx.attributes["window"])
 
 
 class ScatterTaps(Function):
+    """The backward of max pooling. Like PyTorch's, it takes the pooled input as an argument
+    with zero derivative, so that under ``create_graph`` its result belongs to the graph."""
+
     @staticmethod
-    def forward(ctx, grad, arg, window):
+    def forward(ctx, grad, input, arg, window):
+        ctx.input_shape = None if input is None else input.shape
         return scatter_taps(grad.data, arg, window)
 
     @staticmethod
     def backward(ctx, grad):
         a = ctx.attributes
-        return GatherTaps.apply(grad, arg=a["arg"], window=a["window"])
+        zeros = Tensor._make(np.zeros(ctx.input_shape, grad.dtype)) if ctx.needs_input_grad[1] else None
+        return GatherTaps.apply(grad, arg=a["arg"], window=a["window"]), zeros
 
 
 class GatherTaps(Function):
@@ -125,7 +132,7 @@ class GatherTaps(Function):
     @staticmethod
     def backward(ctx, grad):
         a = ctx.attributes
-        return ScatterTaps.apply(grad, arg=a["arg"], window=a["window"])
+        return ScatterTaps.apply(grad, None, arg=a["arg"], window=a["window"])
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -176,23 +183,29 @@ def spread_taps(grad: np.ndarray, window: Window) -> np.ndarray:
 class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, window, divisor):
+        ctx.save_for_backward(x)
         return sum_taps(x.data, window) / divisor.astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
         a = ctx.attributes
-        return AvgPoolBackward.apply(grad, window=a["window"], divisor=a["divisor"])
+        return AvgPoolBackward.apply(grad, x, window=a["window"], divisor=a["divisor"])
 
 
 class AvgPoolBackward(Function):
+    """The backward of average pooling; ``input`` is there for the graph only (zero derivative)."""
+
     @staticmethod
-    def forward(ctx, grad, window, divisor):
+    def forward(ctx, grad, input, window, divisor):
+        ctx.input_shape = input.shape
         return spread_taps(grad.data / divisor.astype(grad.dtype), window)
 
     @staticmethod
     def backward(ctx, grad):
         a = ctx.attributes
-        return AvgPool2d.apply(grad, window=a["window"], divisor=a["divisor"])
+        zeros = Tensor._make(np.zeros(ctx.input_shape, grad.dtype)) if ctx.needs_input_grad[1] else None
+        return AvgPool2d.apply(grad, window=a["window"], divisor=a["divisor"]), zeros
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,

@@ -2,9 +2,33 @@
 here they get PyTorch's functional signatures."""
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad import ops
+from minigrad.autograd.function import Function
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.tensor import Tensor
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = np.matmul(x.data, weight.data.T)  # BLAS reads the transposed weight in place
+        if bias is not None:
+            out += bias.data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad @ weight if need_x else None
+        # (out, N) @ (N, in): the weight gradient comes out contiguous, like the weight
+        grad_w = rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None
+        grad_b = rows.sum(0) if need_b else None
+        return grad_x, grad_w, grad_b
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -23,12 +47,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if input.dtype != weight.dtype:
         raise DtypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one, e.g. input.to(weight.dtype)")
-    out = input @ weight.T  # numpy passes the transposed weight to BLAS without copying it
-    if bias is not None:
-        if bias.shape != (weight.shape[0],):
-            raise ShapeError(f"linear: bias should have shape ({weight.shape[0]},), got {bias.shape}")
-        out = out + bias
-    return out
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias should have shape ({weight.shape[0]},), got {bias.shape}")
+    if input.ndim == 1:
+        return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
+    return Linear.apply(input, weight, bias)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -34,3 +34,7 @@ __version__ = "0.1.0"
 
 from minigrad import nn  # noqa: E402
 from minigrad.nn.functional import get_output_size_policy, set_output_size_policy  # noqa: E402
+from minigrad import optim  # noqa: E402
+from minigrad.serialization import CheckpointError, load, save  # noqa: E402
+from minigrad import models  # noqa: E402
+from minigrad.summary import summary  # noqa: E402

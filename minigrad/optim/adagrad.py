@@ -1,0 +1,49 @@
+"""Adagrad: per-element learning rates that shrink with the accumulated squared gradient."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.grad_mode import no_grad
+from minigrad.optim.optimizer import Optimizer, blocks
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad::
+
+        g = g + weight_decay * p
+        sum = sum + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+    """
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+        if lr < 0 or eps < 0 or lr_decay < 0:
+            raise ValueError(f"Adagrad: invalid lr={lr}, lr_decay={lr_decay} or eps={eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"], order="C")}
+
+    @no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, lr_decay, weight_decay, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                state["step"] += 1
+                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+                for param, grad, total in blocks(p.data, p.grad.data, state["sum"]):
+                    g, tmp = self._scratch(param)
+                    if weight_decay:
+                        np.multiply(param, weight_decay, out=g)
+                        g += grad
+                    else:
+                        g[...] = grad
+                    np.multiply(g, g, out=tmp)
+                    total += tmp
+                    np.sqrt(total, out=tmp)
+                    tmp += eps
+                    g *= -clr
+                    g /= tmp
+                    param += g

@@ -1,0 +1,141 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, state dicts.
+
+Updates follow PyTorch's single-tensor rules operation for operation, so the same start gives
+the same trajectory. They work in place on ``p.data``, record no graph, and never allocate a
+parameter-sized temporary: the arrays are walked in cache-sized blocks with two small scratch
+buffers (a numpy expression like ``p -= lr * g`` would allocate ``lr * g`` in full).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from minigrad.tensor import Tensor
+
+BLOCK = 1 << 15  # elements per block: two float32 scratch buffers stay in the L2 cache
+
+
+def blocks(param: np.ndarray, grad: np.ndarray, *state: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Matching flat slices of a parameter, its gradient and its state arrays, one block at a
+    time (views: writing to them updates the arrays).
+
+    A non-contiguous gradient (rare: a transposed view) is read through one contiguous copy.
+    """
+    for array in (param, *state):
+        if not array.flags.c_contiguous:
+            raise RuntimeError("optimizer: parameter and state arrays must be C-contiguous (use np.ascontiguousarray)")
+    arrays = (param, grad if grad.flags.c_contiguous else np.ascontiguousarray(grad), *state)
+    flats = [a.reshape(-1) for a in arrays]
+    size = flats[0].size
+    for start in range(0, size, BLOCK):
+        yield tuple(f[start:start + BLOCK] for f in flats)
+
+
+class Scratch:
+    """Two reusable buffers of at most ``BLOCK`` elements per dtype."""
+
+    def __init__(self) -> None:
+        self._buffers: dict = {}
+
+    def __call__(self, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        buffers = self._buffers.get(like.dtype)
+        if buffers is None:
+            buffers = self._buffers[like.dtype] = (np.empty(BLOCK, like.dtype), np.empty(BLOCK, like.dtype))
+        n = like.size
+        return buffers[0][:n], buffers[1][:n]
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (lists of parameters with their hyper-parameters)
+    and ``state`` (per-parameter buffers such as momentum)."""
+
+    def __init__(self, params: Iterable, defaults: dict) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict] = {}
+        self.param_groups: list[dict] = []
+        self._scratch = Scratch()
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor) or not p.is_leaf:
+                raise TypeError("optimizers can only optimize leaf Tensors (e.g. a model's parameters())")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of every parameter (to None by default, as PyTorch)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def _params_with_grad(self, group: dict) -> Iterator[Tensor]:
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p
+
+    # -- state dicts --------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: array or number}}, "param_groups": [...]}``, as PyTorch,
+        with parameters replaced by their index in the order of ``param_groups``."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {index[id(p)]: dict(s)
+                 for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a ``state_dict`` (also one that went through ``mg.save``/``mg.load``)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the optimizer has {len(self.param_groups)}")
+        by_index = {}
+        for saved, group in zip(groups, self.param_groups):
+            ids = [int(i) for i in np.asarray(saved["params"]).reshape(-1).tolist()]
+            if len(ids) != len(group["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match the size of the optimizer's group")
+            by_index.update(zip(ids, group["params"]))
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = tuple(value) if isinstance(group.get(key), tuple) else copy.deepcopy(value)
+        self.state = {}
+        for key, values in state_dict["state"].items():
+            p = by_index[int(key)]
+            self.state[p] = {k: (np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray) and v.shape == p.shape else
+                                 (v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v))
+                             for k, v in values.items()}
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+

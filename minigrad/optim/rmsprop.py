@@ -1,0 +1,74 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.grad_mode import no_grad
+from minigrad.optim.adam import _lerp_
+from minigrad.optim.optimizer import Optimizer, blocks
+
+
+class RMSprop(Optimizer):
+    """PyTorch's RMSprop::
+
+        g = g + weight_decay * p
+        sq = alpha * sq + (1 - alpha) * g * g
+        avg = sqrt(sq - mean_g**2 if centered else sq) + eps
+        buf = momentum * buf + g / avg ;  p = p - lr * buf     (momentum > 0)
+        p = p - lr * g / avg                                   (otherwise)
+    """
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum: float = 0.0, centered: bool = False) -> None:
+        if lr < 0 or eps < 0 or momentum < 0 or alpha < 0:
+            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps} or momentum={momentum}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    @no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            for p in self._params_with_grad(group):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state.update(step=0, square_avg=np.zeros_like(p.data, order="C"))
+                    if momentum > 0:
+                        state["momentum_buffer"] = np.zeros_like(p.data, order="C")
+                    if centered:
+                        state["grad_avg"] = np.zeros_like(p.data, order="C")
+                state["step"] += 1
+                extra = [state[k] for k in ("momentum_buffer", "grad_avg") if k in state]
+                for chunk in blocks(p.data, p.grad.data, state["square_avg"], *extra):
+                    param, grad, square_avg = chunk[:3]
+                    buf = chunk[3] if momentum > 0 else None
+                    grad_avg = chunk[-1] if centered else None
+                    g, avg = self._scratch(param)
+                    if weight_decay:
+                        np.multiply(param, weight_decay, out=g)
+                        g += grad
+                    else:
+                        g[...] = grad
+                    square_avg *= alpha
+                    np.multiply(g, 1 - alpha, out=avg)
+                    avg *= g
+                    square_avg += avg
+                    if centered:
+                        _lerp_(grad_avg, g, 1 - alpha, avg)
+                        np.multiply(grad_avg, -1, out=avg)
+                        avg *= grad_avg
+                        avg += square_avg
+                        np.sqrt(avg, out=avg)
+                    else:
+                        np.sqrt(square_avg, out=avg)
+                    avg += eps
+                    if momentum > 0:
+                        buf *= momentum
+                        g /= avg
+                        buf += g
+                        np.multiply(buf, -lr, out=g)
+                    else:
+                        g *= -lr
+                        g /= avg
+                    param += g

@@ -1,0 +1,62 @@
+"""Stochastic gradient descent with momentum, dampening, weight decay and Nesterov momentum."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.grad_mode import no_grad
+from minigrad.optim.optimizer import Optimizer, blocks
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD::
+
+        d = g + weight_decay * p
+        buf = d                                  (first step)
+        buf = momentum * buf + (1 - dampening) * d
+        d = d + momentum * buf   (nesterov)   or   d = buf
+        p = p - lr * d
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    @no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            for p in self._params_with_grad(group):
+                state = self.state.setdefault(p, {})
+                first = momentum and "momentum_buffer" not in state
+                if first:
+                    state["momentum_buffer"] = np.empty_like(p.data, order="C")
+                arrays = (p.data, p.grad.data) + ((state["momentum_buffer"],) if momentum else ())
+                for chunk in blocks(*arrays):
+                    param, grad = chunk[0], chunk[1]
+                    d, tmp = self._scratch(param)
+                    if weight_decay:
+                        np.multiply(param, weight_decay, out=d)
+                        np.add(grad, d, out=d)
+                    else:
+                        d[...] = grad
+                    if momentum:
+                        buf = chunk[2]
+                        if first:
+                            buf[...] = d
+                        else:
+                            buf *= momentum
+                            np.multiply(d, 1 - dampening, out=tmp)
+                            buf += tmp
+                        if nesterov:
+                            np.multiply(buf, momentum, out=tmp)
+                            d += tmp
+                        else:
+                            d[...] = buf
+                    np.multiply(d, -lr, out=d)
+                    param += d

@@ -38,3 +38,4 @@ from minigrad import optim  # noqa: E402
 from minigrad.serialization import CheckpointError, load, save  # noqa: E402
 from minigrad import models  # noqa: E402
 from minigrad.summary import summary  # noqa: E402
+from minigrad import viz  # noqa: E402

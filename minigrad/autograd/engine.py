@@ -22,6 +22,25 @@ from minigrad.autograd.function import Function, FREED_MESSAGE
 from minigrad.autograd.grad_mode import _GradState
 
 
+class _GradNorms:
+    recording = False
+
+
+class record_grad_norms:
+    """Context manager: backward passes run inside it store, on each graph node, the norm of
+    the gradient of each of its outputs (read by ``minigrad.viz.draw_graph(show_grads=True)``).
+
+    Off by default because it costs one extra pass over every activation gradient.
+    """
+
+    def __enter__(self) -> None:
+        self._previous = _GradNorms.recording
+        _GradNorms.recording = True
+
+    def __exit__(self, *exc) -> None:
+        _GradNorms.recording = self._previous
+
+
 def topological_order(roots: Iterable[Function]) -> list[Function]:
     """Every node reachable from ``roots``, each before the nodes it feeds gradients to."""
     order: list[Function] = []
@@ -187,6 +206,8 @@ class _Pass:
                 if tensor is not None and grads[nr] is not None:
                     g = grads[nr] if self.create_graph else grads[nr].detach()
                     tensor.grad = g if tensor.grad is None else tensor.grad + g
+        if _GradNorms.recording:
+            node._grad_norms = tuple(None if g is None else float(np.linalg.norm(g.data)) for g in grads)
         if self.targets is not None:
             for nr, g in enumerate(grads):
                 key = (id(node), nr)

@@ -81,6 +81,35 @@ def current_scope() -> tuple:
     return _Scope.current
 
 
+class Composite:
+    """The label of a composite op (``conv2d`` = im2col + matmul + ...), for graph drawing.
+
+    ``constants`` are weak references to the inputs that need no gradient (an image batch, the
+    labels): ops on them are not recorded, so the drawing learns about them from here.
+    """
+
+    __slots__ = ("name", "attributes", "constants")
+
+    def __init__(self, name: str, attributes: dict, inputs: tuple = ()) -> None:
+        from minigrad.tensor import Tensor
+
+        self.name = name
+        self.attributes = attributes
+        self.constants = tuple(weakref.ref(t) for t in inputs if isinstance(t, Tensor) and not t._requires_grad)
+
+    def __repr__(self) -> str:
+        return f"Composite({self.name!r})"
+
+
+def composite(name: str, *inputs, **attributes) -> scope:
+    """Label the ops recorded inside as parts of one composite op::
+
+        with composite("conv2d", input, weight, stride=stride, padding=padding):
+            ...
+    """
+    return scope(Composite(name, attributes, inputs))
+
+
 class Function:
     """Base class of differentiable operations; see the module docstring.
 
@@ -95,7 +124,7 @@ class Function:
 
     __slots__ = (
         "next_functions", "needs_input_grad", "_saved", "_freed", "_outputs", "_hooks",
-        "_retained", "_attrs", "_scope", "_constants", "__dict__", "__weakref__",
+        "_retained", "_attrs", "_scope", "_constants", "_grad_norms", "__dict__", "__weakref__",
     )
 
     # -- the two methods a subclass writes -----------------------------------------------------
@@ -179,6 +208,7 @@ class Function:
         self._retained = None
         self._attrs = kwargs
         self._scope = _Scope.current
+        self._grad_norms = None
         for index, out in enumerate(outputs):
             if out.dtype.kind == "f":
                 out._requires_grad = True

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Function, composite
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.nn.functional._window import Window, make_window, pair
 from minigrad.tensor import Tensor
@@ -88,10 +88,12 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     n, c, h, w = input.shape
     window = make_window("unfold", (h, w), pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
                          pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), channels_shape=(n, c))
-    col = Im2col.apply(input, window=window)
     kh, kw = window.kernel
     oh, ow = window.output_hw
-    return col.reshape(c * kh * kw, n, oh * ow).permute(1, 0, 2)
+    with composite("unfold", input, kernel_size=(kh, kw), stride=window.stride, padding=pair(padding, "padding", "unfold"),
+                   dilation=window.dilation):
+        col = Im2col.apply(input, window=window)
+        return col.reshape(c * kh * kw, n, oh * ow).permute(1, 0, 2)
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -116,8 +118,9 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
             f"{oh} x {ow} = {oh * ow} windows"
         )
     c = ckk // (kh * kw)
-    col = input.permute(1, 0, 2).reshape(c, kh, kw, n, oh, ow)
-    return Col2im.apply(col, window=window)
+    with composite("fold", input, output_size=(h, w), kernel_size=(kh, kw), stride=window.stride, dilation=window.dilation):
+        col = input.permute(1, 0, 2).reshape(c, kh, kw, n, oh, ow)
+        return Col2im.apply(col, window=window)
 
 
 def _conv_padding(padding, kernel, dilation) -> tuple[int, int, int, int]:
@@ -178,9 +181,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                          dilation, channels_shape=(n, c))
     oh, ow = window.output_hw
 
-    col = Im2col.apply(input, window=window).reshape(groups, group_channels * kh * kw, n * oh * ow)
-    filters = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
-    out = (filters @ col).reshape(out_channels, n, oh, ow).permute(1, 0, 2, 3)
-    if bias is not None:
-        out = out + bias.reshape(1, out_channels, 1, 1)
-    return out
+    with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
+        col = Im2col.apply(input, window=window).reshape(groups, group_channels * kh * kw, n * oh * ow)
+        filters = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
+        out = (filters @ col).reshape(out_channels, n, oh, ow).permute(1, 0, 2, 3)
+        if bias is not None:
+            out = out + bias.reshape(1, out_channels, 1, 1)
+        return out

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from minigrad import ops
+from minigrad.autograd.function import composite
 from minigrad.errors import DtypeError, ShapeError, TargetError
 from minigrad.tensor import Tensor
 
@@ -65,7 +66,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     divides by the summed weights of the targets, as in PyTorch; ``ignore_index`` targets count
     for nothing.
     """
-    return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
+    with composite("nll_loss", input, target, reduction=reduction):
+        return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
 def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
@@ -94,6 +96,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     >>> F.cross_entropy(logits, mg.tensor(np.array([0, 0]))).item()
     50000.0
     """
+    with composite("cross_entropy", input, target, reduction=reduction):
+        return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing) -> Tensor:
     _check_reduction("cross_entropy", reduction)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if input.ndim == 0:
@@ -158,4 +165,5 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
             UserWarning,
             stacklevel=2,
         )
-    return _reduce((input - target) ** 2, reduction)
+    with composite("mse_loss", input, target, reduction=reduction):
+        return _reduce((input - target) ** 2, reduction)

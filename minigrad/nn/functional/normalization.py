@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Function, composite
 from minigrad.errors import ShapeError
 from minigrad.tensor import Tensor
 
@@ -56,6 +56,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         raise ShapeError(f"local_response_norm: expected an input with 3 or more dimensions (N, C, ...), got shape {input.shape}")
     if not isinstance(size, (int, np.integer)) or size <= 0:
         raise ShapeError(f"local_response_norm: size must be a positive int, got {size!r}")
-    window_sum = ChannelWindowSum.apply(input * input, before=size // 2, after=(size - 1) // 2)
-    div = (window_sum / size * alpha + k) ** beta
-    return input / div
+    with composite("local_response_norm", input, size=size, alpha=alpha, beta=beta, k=k):
+        window_sum = ChannelWindowSum.apply(input * input, before=size // 2, after=(size - 1) // 2)
+        div = (window_sum / size * alpha + k) ** beta
+        return input / div

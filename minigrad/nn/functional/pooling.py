@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Function, composite
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._window import Window, make_window, pair
 from minigrad.tensor import Tensor
@@ -254,4 +254,5 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         return avg_pool2d(input, (h // oh, w // ow))
     rows, cols = _adaptive_matrix(h, oh, input.dtype), _adaptive_matrix(w, ow, input.dtype)
     counts = np.outer(rows.sum(1), cols.sum(1)).astype(input.dtype)
-    return (Tensor(rows) @ input @ Tensor(cols.T)) / Tensor(counts)
+    with composite("adaptive_avg_pool2d", input, output_size=(oh, ow)):
+        return (Tensor(rows) @ input @ Tensor(cols.T)) / Tensor(counts)

@@ -39,3 +39,4 @@ from minigrad.serialization import CheckpointError, load, save  # noqa: E402
 from minigrad import models  # noqa: E402
 from minigrad.summary import summary  # noqa: E402
 from minigrad import viz  # noqa: E402
+from minigrad import data  # noqa: E402

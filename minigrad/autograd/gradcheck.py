@@ -168,12 +168,8 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
     return _check(func, inputs, eps, atol, rtol, raise_exception, "gradcheck")
 
 
-def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, *, eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
-    """Check second derivatives: gradcheck of ``(inputs, v) -> vector-Jacobian product``.
-
-    ``grad_outputs`` (the ``v``) default to random float64 tensors that require grad.
-    """
+def _vector_jacobian_product(func: Callable, inputs: tuple, grad_outputs: Sequence | None):
+    """``(inputs, v) -> grad(func(inputs), inputs, v, create_graph=True)`` and its arguments."""
     from minigrad.tensor import Tensor
 
     inputs = _as_tuple(inputs)
@@ -196,4 +192,31 @@ def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, 
             grads = autograd_grad(outs, diff, list(args[count:]), create_graph=True, allow_unused=True)
         return tuple(g if g is not None else Tensor._make(np.zeros(t.shape, t.dtype)) for g, t in zip(grads, diff))
 
-    return _check(first_derivative, inputs + grad_outputs, eps, atol, rtol, raise_exception, "gradgradcheck")
+    return first_derivative, inputs + grad_outputs
+
+
+def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, *, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check second derivatives: gradcheck of ``(inputs, v) -> vector-Jacobian product``.
+
+    ``grad_outputs`` (the ``v``) default to random float64 tensors that require grad.
+    """
+    first_derivative, arguments = _vector_jacobian_product(func, inputs, grad_outputs)
+    return _check(first_derivative, arguments, eps, atol, rtol, raise_exception, "gradgradcheck")
+
+
+def gradient_error(func: Callable, inputs, eps: float = 1e-6) -> float:
+    """The largest ``|analytical - numerical|`` over the Jacobians that ``gradcheck`` compares."""
+    from minigrad.tensor import Tensor
+
+    inputs = _as_tuple(inputs)
+    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    analytical = _analytical_jacobians(func, inputs, diff_positions)
+    numerical = _numerical_jacobians(func, inputs, diff_positions, eps)
+    return max((float(np.max(np.abs(a - numerical[k]), initial=0.0)) for k, a in analytical.items()), default=0.0)
+
+
+def second_order_error(func: Callable, inputs, grad_outputs: Sequence | None = None, eps: float = 1e-6) -> float:
+    """The largest ``|analytical - numerical|`` that ``gradgradcheck`` compares."""
+    first_derivative, arguments = _vector_jacobian_product(func, inputs, grad_outputs)
+    return gradient_error(first_derivative, arguments, eps)

@@ -1,0 +1,288 @@
+"""The ``minigrad`` command line: train, evaluate, graph, summary, gradcheck, filters.
+
+    minigrad train                      # LeNet-5 on the embedded Fashion-MNIST subset
+    minigrad train --dataset fashion-mnist --epochs 10
+    minigrad evaluate runs/lenet5/checkpoint.npz
+    minigrad graph lenet5 -o lenet.svg
+    minigrad summary alexnet
+    minigrad gradcheck
+    minigrad filters runs/lenet5/checkpoint.npz -o filters.png
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+MODELS = ("lenet5", "alexnet", "simpleconvnet")
+OPTIMIZERS = ("adam", "sgd", "adagrad", "rmsprop")
+
+
+# -- models and data for the command line ------------------------------------------------------------
+def model_config(args) -> dict:
+    config = {"model": args.model, "variant": getattr(args, "variant", None), "num_classes": 10}
+    if args.model == "alexnet":
+        variant = config["variant"] or "paper"
+        config.update(variant=variant, image_size=getattr(args, "image_size", None) or (227 if variant == "paper" else 224))
+    else:
+        config.update(variant=config["variant"] or ("modern" if args.model == "lenet5" else None), image_size=28)
+    return config
+
+
+def build_model(config: dict):
+    from minigrad import models
+
+    if config["model"] == "lenet5":
+        return models.LeNet5(num_classes=config["num_classes"], variant=config["variant"])
+    if config["model"] == "alexnet":
+        size = config["image_size"]
+        return models.AlexNet(num_classes=config["num_classes"], variant=config["variant"],
+                              input_size=size if config["variant"] == "paper" else None)
+    return models.SimpleConvNet(num_classes=config["num_classes"])
+
+
+def image_transform(config: dict):
+    """28x28 greyscale images as the model needs them (AlexNet: resized, three channels)."""
+    from minigrad.data import transforms
+
+    if config["model"] != "alexnet":
+        return None
+    return transforms.Compose([transforms.Resize(config["image_size"]), transforms.RepeatChannels(3)])
+
+
+def input_shape(config: dict) -> tuple:
+    if config["model"] == "alexnet":
+        return (3, config["image_size"], config["image_size"])
+    return (1, 28, 28)
+
+
+def load_data(name: str, train: bool, config: dict, root=None, download=False):
+    from minigrad.data import get_dataset
+
+    return get_dataset(name, train=train, root=root, download=download, transform=image_transform(config))
+
+
+def make_optimizer(name: str, params, lr: float | None, momentum: float):
+    from minigrad import optim
+
+    if name == "adam":
+        return optim.Adam(params, lr=lr or 1e-3)
+    if name == "sgd":
+        return optim.SGD(params, lr=lr or 0.05, momentum=momentum)
+    if name == "adagrad":
+        return optim.Adagrad(params, lr=lr or 1e-2)
+    return optim.RMSprop(params, lr=lr or 1e-3, momentum=momentum)
+
+
+# -- subcommands --------------------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    import minigrad as mg
+    from minigrad.data import DataLoader
+    from minigrad.training import fit
+
+    config = model_config(args)
+    config["dataset"] = args.dataset
+    mg.manual_seed(args.seed)
+    train_set = load_data(args.dataset, True, config, args.data_root, args.download)
+    test_set = load_data(args.dataset, False, config, args.data_root, args.download)
+    if args.limit:
+        train_set = _limited(train_set, args.limit)
+        test_set = _limited(test_set, max(args.limit // 6, 1))
+    model = build_model(config)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum)
+    out = Path(args.out or f"runs/{args.model}")
+    print(f"training {type(model).__name__} ({config['variant'] or 'default'}) on {args.dataset}: "
+          f"{len(train_set)} training and {len(test_set)} test images, {args.epochs} epochs, "
+          f"batch {args.batch_size}, {args.optimizer}; output in {out}", flush=True)
+    before = model.features[0].weight.data.copy()
+    history = fit(model, DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed),
+                  optimizer, args.epochs, test_loader=DataLoader(test_set, 256), checkpoint_dir=out,
+                  resume=args.resume, progress=not args.quiet, config=config)
+    accuracy = history["test_accuracy"][-1] if history["test_accuracy"] else float("nan")
+    if args.plots:
+        from minigrad import plot
+
+        plot.save_filter_comparison(before, model.features[0].weight.data, out / "filters.png")
+        plot.save_history(history, out / "curves.png")
+        print(f"plots: {out / 'filters.png'}, {out / 'curves.png'}")
+    print(f"checkpoint: {out / 'checkpoint.npz'}; history: {out / 'history.json'}")
+    print(f"test accuracy: {accuracy:.4f}")
+    return 0
+
+
+def _limited(dataset, count: int):
+    dataset.data, dataset.targets = dataset.data[:count], dataset.targets[:count]
+    return dataset
+
+
+def _load_checkpoint(path: str):
+    import minigrad as mg
+
+    state = mg.load(path)
+    if not isinstance(state, dict) or "model" not in state:
+        raise mg.CheckpointError(f"{path}: not a training checkpoint (no 'model' entry)")
+    config = state.get("config") or {}
+    if "model" not in config:
+        raise mg.CheckpointError(f"{path}: the checkpoint does not say which model it holds (no config)")
+    model = build_model(config)
+    model.load_state_dict(state["model"])
+    return model, config, state
+
+
+def cmd_evaluate(args) -> int:
+    from minigrad.data import DataLoader
+    from minigrad.training import evaluate
+
+    model, config, state = _load_checkpoint(args.checkpoint)
+    dataset = args.dataset or config.get("dataset", "embedded")
+    test_set = load_data(dataset, False, config, args.data_root, args.download)
+    result = evaluate(model, DataLoader(test_set, args.batch_size))
+    print(f"{config['model']} after {state.get('epoch', '?')} epochs on the {dataset} test set "
+          f"({len(test_set)} images): loss {result['loss']:.4f}, accuracy {result['accuracy']:.4f}")
+    return 0
+
+
+def cmd_graph(args) -> int:
+    import minigrad as mg
+
+    config = model_config(args)
+    mg.manual_seed(0)
+    model = build_model(config)
+    images = mg.randn(args.batch_size, *input_shape(config))
+    labels = mg.tensor(np.arange(args.batch_size) % 10)
+    images.name, labels.name = "images", "labels"
+    loss = mg.nn.functional.cross_entropy(model(images), labels)
+    loss.name = "loss"
+    if args.grads:
+        with mg.autograd.record_grad_norms():
+            loss.backward()
+    graph = mg.viz.draw_graph(loss, params=model, show_grads=args.grads, collapse_repeats=args.collapse,
+                              rankdir=args.rankdir)
+    fmt = args.format or Path(args.output).suffix.lstrip(".") or "svg"
+    path = mg.viz.save(graph, args.output, format=fmt)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    import minigrad as mg
+
+    config = model_config(args)
+    shape = tuple(args.input_size) if args.input_size else input_shape(config)
+    print(mg.summary(build_model(config), shape))
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from minigrad import selftest
+
+    return 0 if selftest.run(quick=args.quick) else 1
+
+
+def cmd_filters(args) -> int:
+    import minigrad as mg
+    from minigrad import plot
+
+    if args.checkpoint:
+        model, config, state = _load_checkpoint(args.checkpoint)
+        title = f"{config['model']} conv1 filters after {state.get('epoch', '?')} epochs"
+    else:
+        mg.manual_seed(args.seed)
+        config = model_config(args)
+        model = build_model(config)
+        title = f"{config['model']} conv1 filters, untrained"
+    conv = next(m for m in model.modules() if isinstance(m, mg.nn.Conv2d))
+    plot.save_filters(conv.weight.data, args.output, title)
+    print(f"wrote {args.output} ({conv.weight.shape[0]} filters of {conv.weight.shape[2]}x{conv.weight.shape[3]})")
+    return 0
+
+
+# -- argument parsing --------------------------------------------------------------------------------------------
+def _model_options(parser, positional: bool = True) -> None:
+    if positional:
+        parser.add_argument("model", choices=MODELS, help="the model")
+    parser.add_argument("--variant", help="lenet5: modern|classic; alexnet: paper|torchvision")
+    parser.add_argument("--image-size", type=int, help="alexnet: input size (default 227 paper, 224 torchvision)")
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="minigrad", description="minigrad: a small, exact deep-learning framework on numpy")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and print its test accuracy")
+    train.add_argument("--model", choices=MODELS, default="lenet5")
+    _model_options(train, positional=False)
+    train.add_argument("--dataset", choices=("embedded", "fashion-mnist", "mnist"), default="embedded",
+                       help="embedded: the Fashion-MNIST subset shipped with minigrad (offline); fashion-mnist/mnist: the full sets")
+    train.add_argument("--data-root", help="directory with the IDX files (also searched: ~/.cache/minigrad, Debian's location)")
+    train.add_argument("--download", action="store_true", help="download missing dataset files")
+    train.add_argument("--epochs", type=int, default=15)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    train.add_argument("--lr", type=float, help="learning rate (default: adam 1e-3, sgd 0.05, adagrad 1e-2, rmsprop 1e-3)")
+    train.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", help="output directory (default runs/<model>)")
+    train.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output directory")
+    train.add_argument("--plots", action="store_true", help="save filter pictures and training curves (needs matplotlib)")
+    train.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint on a test set")
+    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--dataset", choices=("embedded", "fashion-mnist", "mnist"))
+    evaluate.add_argument("--data-root")
+    evaluate.add_argument("--download", action="store_true")
+    evaluate.add_argument("--batch-size", type=int, default=256)
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    graph = commands.add_parser("graph", help="draw the forward-and-loss graph of a model (Graphviz)")
+    _model_options(graph)
+    graph.add_argument("-o", "--output", default="graph.svg", help="output file (.svg, .png, .pdf or .dot)")
+    graph.add_argument("--format", choices=("svg", "png", "pdf", "dot"))
+    graph.add_argument("--grads", action="store_true", help="run backward and show gradient norms")
+    graph.add_argument("--collapse", action="store_true", help="fold repeated blocks into one node")
+    graph.add_argument("--batch-size", type=int, default=2)
+    graph.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    graph.set_defaults(run=cmd_graph)
+
+    summary = commands.add_parser("summary", help="a table of the model's layers")
+    _model_options(summary)
+    summary.add_argument("--input-size", type=int, nargs=3, metavar=("C", "H", "W"))
+    summary.set_defaults(run=cmd_summary)
+
+    gradcheck = commands.add_parser("gradcheck", help="self-test: gradient checks of every op and layer")
+    gradcheck.add_argument("--quick", action="store_true", help="a quarter of the cases")
+    gradcheck.set_defaults(run=cmd_gradcheck)
+
+    filters = commands.add_parser("filters", help="a PNG grid of the first-layer filters")
+    filters.add_argument("checkpoint", nargs="?", help="a training checkpoint (default: an untrained model)")
+    filters.add_argument("--model", choices=MODELS, default="lenet5")
+    _model_options(filters, positional=False)
+    filters.add_argument("--seed", type=int, default=0)
+    filters.add_argument("-o", "--output", default="filters.png")
+    filters.set_defaults(run=cmd_filters)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    import minigrad as mg
+    from minigrad.data import DatasetNotFoundError, DownloadError, IDXError
+
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DatasetNotFoundError, DownloadError, IDXError, mg.CheckpointError, mg.viz.GraphvizNotFoundError,
+            FileNotFoundError, ImportError, ValueError) as error:
+        print(f"minigrad {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

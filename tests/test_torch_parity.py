@@ -115,6 +115,18 @@ def test_max_pool2d_matches_pytorch(kwargs):
     np.testing.assert_array_equal(ours.data, theirs.numpy())
 
 
+@pytest.mark.parametrize("kwargs", POOL_CASES + [dict(kernel_size=2, stride=1, padding=1)], ids=str)
+def test_max_pool2d_special_values_match_pytorch(kwargs):
+    x = np.round(R.standard_normal((2, 2, 6, 7)), 1)  # many ties
+    x[0, 0, 1, 1:3] = np.nan
+    x[0, 1, 2:5, :4] = -np.inf
+    x[1, 0, 0, :] = np.inf
+    values, indices = F.max_pool2d(mg.tensor(x), return_indices=True, **kwargs)
+    ref_values, ref_indices = TF.max_pool2d(torch.tensor(x), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(values.data, ref_values.numpy())
+    np.testing.assert_array_equal(indices.data, ref_indices.numpy())
+
+
 @pytest.mark.parametrize("kwargs", POOL_CASES, ids=str)
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool2d_matches_pytorch(kwargs, count_include_pad):

@@ -115,7 +115,7 @@ def test_ops_of_a_composite_are_one_node_and_attributes_are_shown():
     out = F.dropout(F.local_response_norm(F.max_pool2d(x, 3, 2), 5), 0.25)
     labels = [v[0] for v in ops(parse(mg.viz.draw_graph(out))[0]).values()]
     assert any(lbl.startswith("MaxPool2d\nkernel=(3, 3), stride=(2, 2)") for lbl in labels)
-    assert any(lbl.startswith("local_response_norm\nsize=5") for lbl in labels)
+    assert any(lbl.startswith("LocalResponseNorm\nsize=5") for lbl in labels)
     assert any(lbl.startswith("Dropout\np=0.25") for lbl in labels)
     assert len(labels) == 3
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.function import Function, composite
+from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.tensor import Tensor
 
@@ -47,16 +47,53 @@ class ChannelWindowSum(Function):
         return ChannelWindowSum.apply(grad, before=a["after"], after=a["before"])
 
 
+class LocalResponseNorm(Function):
+    """Returns ``(out, div, d)``: ``d = k + alpha/size * window_sum(x^2)``, ``div = d^beta``,
+    ``out = x / div``. ``div`` and ``d`` are outputs so that the backward, written with Tensor
+    ops on them, is itself differentiable; ``local_response_norm`` returns ``out`` only."""
+
+    materialize_grads = False  # div and d usually receive no gradient
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        d = channel_window_sum(np.square(x.data), size // 2, (size - 1) // 2)
+        d /= size  # PyTorch's order of operations: mean, * alpha, + k, ** beta, then divide
+        d *= alpha
+        d += k
+        div = np.power(d, beta)
+        out = x.data / div
+        ctx.save_for_backward(x, out, div, d)
+        return out, div, d
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_div, grad_d):
+        x, out, div, d = ctx.saved_tensors
+        a = ctx.attributes
+        size, alpha, beta = a["size"], a["alpha"], a["beta"]
+        # chain rule through out = x / div, div = d ** beta, d = k + alpha/size * window_sum(x^2)
+        grad_d_total = grad_out * out / d * (-beta) if grad_out is not None else 0
+        if grad_div is not None:
+            grad_d_total = grad_d_total + grad_div * beta * div / d
+        if grad_d is not None:
+            grad_d_total = grad_d_total + grad_d
+        grad_x = ChannelWindowSum.apply(grad_d_total, before=(size - 1) // 2, after=size // 2) * x * (2 * alpha / size)
+        if grad_out is not None:
+            grad_x = grad_out / div + grad_x
+        return grad_x
+
+
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """Normalise each element by the energy of its neighbours across channels (see module doc).
 
     ``input`` is ``(N, C, ...)`` with at least 3 dimensions; the output has the same shape.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> F.local_response_norm(mg.ones(1, 3, 1, 1), size=2, alpha=1.0, beta=1.0, k=1.0).data.ravel().tolist()
+    [0.6666666865348816, 0.5, 0.5]
     """
     if input.ndim < 3:
         raise ShapeError(f"local_response_norm: expected an input with 3 or more dimensions (N, C, ...), got shape {input.shape}")
     if not isinstance(size, (int, np.integer)) or size <= 0:
         raise ShapeError(f"local_response_norm: size must be a positive int, got {size!r}")
-    with composite("local_response_norm", input, size=size, alpha=alpha, beta=beta, k=k):
-        window_sum = ChannelWindowSum.apply(input * input, before=size // 2, after=(size - 1) // 2)
-        div = (window_sum / size * alpha + k) ** beta
-        return input / div
+    out, _, _ = LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
+    return out

@@ -49,24 +49,35 @@ def _first_valid_taps(window: Window) -> np.ndarray:
 
 
 def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
-    """The window maxima and, for each, the winning tap ``k = i * KW + j``."""
+    """The window maxima and, for each, the winning tap ``k = i * KW + j``.
+
+    The winner is PyTorch's: the first maximum in scan order, or the last NaN, or (for a window
+    of -inf values only) the first tap inside the input. Masked numpy writes are slow, so the
+    maxima come from ``np.maximum`` and the winners from a second pass of comparisons.
+    """
     padded = window.pad(x, -np.inf)
-    out = np.full(x.shape[:-2] + window.output_hw, -np.inf, dtype=x.dtype)
-    taps = window.kernel[0] * window.kernel[1]
-    arg = np.empty(out.shape, dtype=np.uint8 if taps <= 256 else np.int32)
-    arg[...] = _first_valid_taps(window)
-    wins = np.empty(out.shape, dtype=bool)
-    check_nan = np.isnan(x).any()
-    for k, i, j in window.taps():
-        tap = padded[(..., *window.offset(i, j))]
-        np.greater(tap, out, out=wins)
-        if check_nan:  # PyTorch lets a NaN win, so NaN propagates
-            wins |= np.isnan(tap)
-        np.copyto(out, tap, where=wins)
-        np.copyto(arg, k, where=wins)
+    taps = [padded[(..., *window.offset(i, j))] for _, i, j in window.taps()]
+    out = taps[0].copy()
+    for tap in taps[1:]:
+        np.maximum(out, tap, out=out)  # NaN propagates, as in PyTorch
+    arg = np.zeros(out.shape, dtype=np.uint8 if len(taps) <= 256 else np.int32)
+    unfound = np.ones(out.shape, dtype=bool)
+    hit = np.empty(out.shape, dtype=bool)
+    step = np.empty(out.shape, dtype=arg.dtype)
+    for k, tap in enumerate(taps):
+        np.equal(tap, out, out=hit)
+        hit &= unfound
+        unfound ^= hit
+        if k:
+            np.multiply(hit, arg.dtype.type(k), out=step)
+            arg += step
+    unfound |= np.isneginf(out)  # a -inf maximum may have matched a padding tap
+    if unfound.any():  # windows of -inf (or NaN): PyTorch's default and its NaN rule
+        np.copyto(arg, np.broadcast_to(_first_valid_taps(window), arg.shape).astype(arg.dtype), where=unfound)
+        if np.isnan(out).any():
+            for k, tap in enumerate(taps):
+                arg[np.isnan(tap)] = k
     return out, arg
-
-
 def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
     """PyTorch's ``return_indices``: the winner's position ``h * W + w`` in its input plane."""
     (oh, ow), (sh, sw), (dh, dw), kw = window.output_hw, window.stride, window.dilation, window.kernel[1]
@@ -79,9 +90,16 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
 def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:
     """Add each output's gradient at its winning tap (the backward of max pooling)."""
     padded = np.zeros(grad.shape[:-2] + window.padded_hw, dtype=grad.dtype)
+    hit = np.empty(arg.shape, dtype=bool)
+    part = np.empty(arg.shape, dtype=grad.dtype)
+    finite = bool(np.isfinite(grad).all())  # then grad * hit is exact; otherwise 0 * inf would be NaN
     for k, i, j in window.taps():
-        tap = padded[(..., *window.offset(i, j))]
-        np.add(tap, grad, out=tap, where=arg == k)
+        np.equal(arg, k, out=hit)
+        if finite:
+            np.multiply(grad, hit, out=part)
+        else:
+            part = np.where(hit, grad, 0).astype(grad.dtype)
+        padded[(..., *window.offset(i, j))] += part
     return window.crop(padded)
 
 

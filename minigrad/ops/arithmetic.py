@@ -245,9 +245,15 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(matmul(grad, b.mT), a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(matmul(a.mT, grad), b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(MatMul.apply(grad, _swap_last(b)), a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(MatMul.apply(_swap_last(a), grad), b.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
+
+
+def _swap_last(x: Tensor) -> Tensor:
+    """The transpose of the last two dimensions (a view: BLAS reads it without a copy)."""
+    dims = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return Permute.apply(x, dims=dims)
 
 
 def matmul(a, b) -> Tensor:
@@ -351,3 +357,4 @@ def logical_not(a): return Tensor._make(np.logical_not(a.data))
 
 
 from minigrad.ops.indexing import where  # noqa: E402
+from minigrad.ops.shape import Permute  # noqa: E402

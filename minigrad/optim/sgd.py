@@ -40,23 +40,27 @@ class SGD(Optimizer):
                 for chunk in blocks(*arrays):
                     param, grad = chunk[0], chunk[1]
                     d, tmp = self._scratch(param)
+                    direction = grad
                     if weight_decay:
                         np.multiply(param, weight_decay, out=d)
-                        np.add(grad, d, out=d)
-                    else:
-                        d[...] = grad
+                        d += grad
+                        direction = d
                     if momentum:
                         buf = chunk[2]
                         if first:
-                            buf[...] = d
+                            buf[...] = direction
                         else:
                             buf *= momentum
-                            np.multiply(d, 1 - dampening, out=tmp)
-                            buf += tmp
+                            if dampening:
+                                np.multiply(direction, 1 - dampening, out=tmp)
+                                buf += tmp
+                            else:
+                                buf += direction
                         if nesterov:
                             np.multiply(buf, momentum, out=tmp)
-                            d += tmp
+                            np.add(direction, tmp, out=d)
+                            direction = d
                         else:
-                            d[...] = buf
-                    np.multiply(d, -lr, out=d)
-                    param += d
+                            direction = buf
+                    np.multiply(direction, -lr, out=tmp)
+                    param += tmp

@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 from minigrad.autograd.function import Function, composite
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.nn.functional._window import Window, make_window, pair
+from minigrad.ops.arithmetic import MatMul
 from minigrad.tensor import Tensor
 
 
@@ -52,9 +53,12 @@ def col2im(col: np.ndarray, window: Window) -> np.ndarray:
 
 
 class Im2col(Function):
+    """``(N, C, H, W)`` -> the column matrix ``(C*KH*KW, N*OH*OW)``."""
+
     @staticmethod
     def forward(ctx, x, window):
-        return im2col(x.data, window)
+        col = im2col(x.data, window)
+        return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
 
     @staticmethod
     def backward(ctx, grad):
@@ -62,13 +66,50 @@ class Im2col(Function):
 
 
 class Col2im(Function):
+    """The column matrix ``(C*KH*KW, N*OH*OW)`` -> ``(N, C, H, W)``, the adjoint of Im2col."""
+
     @staticmethod
     def forward(ctx, col, window):
-        return col2im(col.data, window)
+        (kh, kw), (oh, ow) = window.kernel, window.output_hw
+        rows, columns = col.shape
+        return col2im(col.data.reshape(rows // (kh * kw), kh, kw, columns // (oh * ow), oh, ow), window)
 
     @staticmethod
     def backward(ctx, grad):
         return Im2col.apply(grad, window=ctx.attributes["window"])
+
+
+class ChannelsFirst(Function):
+    """The product ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)`` plus the bias.
+
+    The result is a transposed view of the product (the memory stays channel-major; later
+    ops read it in place), with the bias added when there is one."""
+
+    @staticmethod
+    def forward(ctx, rows, bias, shape):
+        n, o, oh, ow = shape
+        ctx.rows_shape = rows.shape
+        out = rows.data.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+        return out + bias.data.reshape(1, o, 1, 1) if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_rows = ToRows.apply(grad, rows_shape=ctx.rows_shape) if ctx.needs_input_grad[0] else None
+        grad_bias = grad.sum((0, 2, 3)) if ctx.needs_input_grad[1] else None
+        return grad_rows, grad_bias
+
+
+class ToRows(Function):
+    """``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``: the adjoint of ChannelsFirst (without bias)."""
+
+    @staticmethod
+    def forward(ctx, x, rows_shape):
+        ctx.shape = x.shape
+        return x.data.transpose(1, 0, 2, 3).reshape(rows_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ChannelsFirst.apply(grad, None, shape=ctx.shape)
 
 
 def _four_d(op: str, x: Tensor, what: str = "input") -> None:
@@ -119,7 +160,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
         )
     c = ckk // (kh * kw)
     with composite("fold", input, output_size=(h, w), kernel_size=(kh, kw), stride=window.stride, dilation=window.dilation):
-        col = input.permute(1, 0, 2).reshape(c, kh, kw, n, oh, ow)
+        col = input.permute(1, 0, 2).reshape(c * kh * kw, n * oh * ow)
         return Col2im.apply(col, window=window)
 
 
@@ -182,9 +223,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     oh, ow = window.output_hw
 
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
-        col = Im2col.apply(input, window=window).reshape(groups, group_channels * kh * kw, n * oh * ow)
-        filters = weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
-        out = (filters @ col).reshape(out_channels, n, oh, ow).permute(1, 0, 2, 3)
-        if bias is not None:
-            out = out + bias.reshape(1, out_channels, 1, 1)
-        return out
+        col = Im2col.apply(input, window=window)  # (C*KH*KW, N*OH*OW)
+        if groups == 1:
+            rows = MatMul.apply(weight.reshape(out_channels, -1), col)  # the one large matmul
+        else:  # one matmul per group, batched
+            col = col.reshape(groups, group_channels * kh * kw, n * oh * ow)
+            rows = MatMul.apply(weight.reshape(groups, out_channels // groups, -1), col).reshape(out_channels, -1)
+        return ChannelsFirst.apply(rows, bias, shape=(n, out_channels, oh, ow))

@@ -15,6 +15,7 @@ import numpy as np
 from minigrad.autograd.function import Function, composite
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._window import Window, make_window, pair
+from minigrad.ops.elementwise import masked
 from minigrad.tensor import Tensor
 
 
@@ -90,16 +91,8 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
 def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:
     """Add each output's gradient at its winning tap (the backward of max pooling)."""
     padded = np.zeros(grad.shape[:-2] + window.padded_hw, dtype=grad.dtype)
-    hit = np.empty(arg.shape, dtype=bool)
-    part = np.empty(arg.shape, dtype=grad.dtype)
-    finite = bool(np.isfinite(grad).all())  # then grad * hit is exact; otherwise 0 * inf would be NaN
     for k, i, j in window.taps():
-        np.equal(arg, k, out=hit)
-        if finite:
-            np.multiply(grad, hit, out=part)
-        else:
-            part = np.where(hit, grad, 0).astype(grad.dtype)
-        padded[(..., *window.offset(i, j))] += part
+        padded[(..., *window.offset(i, j))] += masked(grad, arg == k)
     return window.crop(padded)
 
 

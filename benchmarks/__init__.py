@@ -1,0 +1,1 @@
+"""minigrad's benchmarks against PyTorch (run with ``python -m benchmarks``)."""

@@ -1,0 +1,88 @@
+"""The optimised array kernels equal simple reference kernels written with loops and np.add.at."""
+import itertools
+
+import numpy as np
+import pytest
+
+from minigrad.nn.functional._window import make_window
+from minigrad.nn.functional.conv import col2im, im2col
+from minigrad.nn.functional.normalization import channel_window_sum
+from minigrad.nn.functional.pooling import gather_taps, max_pool_arrays, scatter_taps, spread_taps, sum_taps
+
+R = np.random.default_rng(5)
+GEOMETRIES = [((7, 6), (3, 3), (1, 1), (1, 1), (1, 1)), ((9, 8), (3, 2), (2, 3), (0, 1), (1, 1)),
+              ((8, 8), (2, 2), (2, 2), (0, 0), (2, 2)), ((11, 11), (5, 5), (4, 4), (2, 2), (1, 1))]
+
+
+def window(g, ceil=False):
+    size, kernel, stride, padding, dilation = g
+    return make_window("test", size, kernel, stride, padding, dilation, ceil_mode=ceil)
+
+
+def reference_positions(w):
+    """(k, output row, output column) -> input (row, column) for every tap, by loops."""
+    (kh, kw), (oh, ow) = w.kernel, w.output_hw
+    top, _, left, _ = w.padding
+    for i, j, y, x in itertools.product(range(kh), range(kw), range(oh), range(ow)):
+        yield i, j, y, x, y * w.stride[0] + i * w.dilation[0] - top, x * w.stride[1] + j * w.dilation[1] - left
+
+
+@pytest.mark.parametrize("g", GEOMETRIES)
+def test_im2col_and_col2im_equal_loop_references(g):
+    w = window(g)
+    x = R.standard_normal((2, 3) + g[0])
+    col = im2col(x, w)
+    expected = np.zeros_like(col)
+    image = np.zeros_like(x)
+    gcol = R.standard_normal(col.shape)
+    for i, j, y, z, r, c in reference_positions(w):
+        if 0 <= r < x.shape[2] and 0 <= c < x.shape[3]:
+            expected[:, i, j, :, y, z] = x[:, :, r, c].T
+            np.add.at(image, (slice(None), slice(None), r, c), gcol[:, i, j, :, y, z].T)
+    np.testing.assert_array_equal(col, expected)
+    np.testing.assert_allclose(col2im(gcol, w), image, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("g", GEOMETRIES)
+@pytest.mark.parametrize("ceil", [False, True])
+def test_pooling_kernels_equal_loop_references(g, ceil):
+    if any(p > (d * (k - 1) + 1) // 2 for p, k, d in zip(g[3], g[1], g[4])):
+        pytest.skip("padding larger than half the kernel is refused by pooling")
+    w = window(g, ceil)
+    x = np.round(R.standard_normal((2, 2) + g[0]), 1)  # ties on purpose
+    out, arg = max_pool_arrays(x, w)
+    grad = R.standard_normal(out.shape)
+    best = np.full(out.shape, -np.inf)
+    best_tap = np.zeros(out.shape, dtype=int)
+    total = np.zeros(out.shape)
+    scattered = np.zeros_like(x)
+    for i, j, y, z, r, c in reference_positions(w):
+        if 0 <= r < x.shape[2] and 0 <= c < x.shape[3]:
+            value = x[:, :, r, c]
+            better = value > best[:, :, y, z]  # strict: the first maximum in scan order wins
+            best[:, :, y, z] = np.where(better, value, best[:, :, y, z])
+            best_tap[:, :, y, z] = np.where(better, i * w.kernel[1] + j, best_tap[:, :, y, z])
+            total[:, :, y, z] += value
+    np.testing.assert_array_equal(out, best)
+    np.testing.assert_array_equal(arg, best_tap)
+    for i, j, y, z, r, c in reference_positions(w):
+        if 0 <= r < x.shape[2] and 0 <= c < x.shape[3]:
+            hit = best_tap[:, :, y, z] == i * w.kernel[1] + j
+            scattered[:, :, r, c] += np.where(hit, grad[:, :, y, z], 0)
+    np.testing.assert_allclose(scatter_taps(grad, arg, w), scattered, rtol=1e-12)
+    gathered = gather_taps(scattered, arg, w)
+    assert gathered.shape == out.shape
+    np.testing.assert_allclose(sum_taps(x, w), total, rtol=1e-12, atol=1e-12)
+    spread = spread_taps(grad, w)
+    np.testing.assert_allclose((spread * x).sum(), (grad * sum_taps(x, w)).sum(), rtol=1e-10)  # adjoint
+
+
+@pytest.mark.parametrize("before,after", [(2, 2), (2, 1), (0, 3), (4, 0)])
+def test_channel_window_sum_equals_loop(before, after):
+    x = R.standard_normal((2, 5, 3))
+    expected = np.zeros_like(x)
+    for c in range(5):
+        for d in range(c - before, c + after + 1):
+            if 0 <= d < 5:
+                expected[:, c] += x[:, d]
+    np.testing.assert_allclose(channel_window_sum(x, before, after), expected, rtol=1e-12)

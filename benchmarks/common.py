@@ -47,17 +47,25 @@ def interleaved(functions: dict[str, Callable[[], None]], repeats: int = 7, warm
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def _status(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    Read from VmHWM: ``getrusage``'s ru_maxrss would include the parent's peak, which Linux
+    carries over into a child started with fork and exec."""
+    value = _status("VmHWM")
+    return value if value == value else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def current_rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status("VmRSS")
 
 
 def in_subprocess(module: str, *args: str) -> str:

@@ -149,7 +149,8 @@ def run(repeats: int = 7, with_epoch: bool = True, threads: int | None = None) -
     ours = float(in_subprocess("models", "--peak-rss", "alexnet", "minigrad", *args))
     theirs = float(in_subprocess("models", "--peak-rss", "alexnet", "pytorch", *args)) if HAS_TORCH else None
     results["memory"]["alexnet_peak_rss"] = (ours, theirs)
-    results["memory"]["lenet_rss_100_1000"] = memory_over_steps()
+    early, late = in_subprocess("models", "--rss-over-steps", *args).split()
+    results["memory"]["lenet_rss_100_1000"] = (float(early), float(late))
     if with_epoch:
         mine = epoch("minigrad")
         if mine is not None:
@@ -164,10 +165,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--peak-rss", nargs=2, metavar=("MODEL", "FRAMEWORK"))
     parser.add_argument("--no-epoch", action="store_true")
+    parser.add_argument("--rss-over-steps", action="store_true", help="RSS after 100 and 1,000 LeNet-5 steps (a fresh process)")
     args = parser.parse_args()
     set_threads(args.threads or os.cpu_count())
     if args.peak_rss:
         print(f"{peak_rss(*args.peak_rss):.1f}")
+        return
+    if args.rss_over_steps:
+        early, late = memory_over_steps()
+        print(f"{early:.1f} {late:.1f}")
         return
     from benchmarks.common import markdown_table
 

@@ -1,5 +1,7 @@
-"""The book's "CNN visualisation": LeNet-5's first-layer filters before and after training.
-Trained filters pick up edges and blobs; untrained ones are noise.
+"""The book's "CNN visualisation": the first-layer filters of the book's SimpleConvNet (30
+filters of 5x5, weights drawn from N(0, 0.01^2) as in the book) before and after training on
+the embedded Fashion-MNIST subset. Untrained filters are noise; trained ones pick up edges and
+blobs.
 
     python examples/visualize_filters.py [--quick] [--out filters.png]
 """
@@ -15,7 +17,7 @@ parser.add_argument("--out", default="filters.png")
 args = parser.parse_args()
 
 mg.manual_seed(0)
-model = mg.models.SimpleConvNet()  # 30 filters of 5x5, as in the book
+model = mg.models.SimpleConvNet(weight_init_std=0.01)  # the book's network and initialisation
 before = model.features[0].weight.data.copy()
 train_set = EmbeddedFashionMNIST()
 if args.quick:

@@ -99,7 +99,7 @@ def cmd_train(args) -> int:
     before = model.features[0].weight.data.copy()
     history = fit(model, DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed),
                   optimizer, args.epochs, test_loader=DataLoader(test_set, 256), checkpoint_dir=out,
-                  resume=args.resume, progress=not args.quiet, config=config)
+                  resume=args.resume, progress=not args.quiet, config=config, verbose=True)
     accuracy = history["test_accuracy"][-1] if history["test_accuracy"] else float("nan")
     if args.plots:
         from minigrad import plot
@@ -228,7 +228,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output directory")
     train.add_argument("--plots", action="store_true", help="save filter pictures and training curves (needs matplotlib)")
     train.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--quiet", action="store_true", help="no progress bars (one line per epoch)")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint on a test set")

@@ -60,16 +60,18 @@ def _write_json(path: Path, value) -> None:
 
 def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross_entropy, test_loader=None,
         checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, scheduler=None,
-        progress: bool = True, config: dict | None = None) -> dict:
+        progress: bool = True, config: dict | None = None, verbose: bool | None = None) -> dict:
     """Train ``model`` and return the history: per epoch ``train_loss``, ``train_accuracy``,
     ``test_loss``, ``test_accuracy`` (when ``test_loader`` is given) and ``seconds``.
 
     With ``checkpoint_dir``, the state after every epoch goes to ``checkpoint.npz`` there and the
     history to ``history.json``; ``resume=True`` continues from that checkpoint. ``config`` is
-    stored in the checkpoint (the CLI keeps the model's description there).
+    stored in the checkpoint (the CLI keeps the model's description there). ``progress`` shows
+    a progress bar per epoch; ``verbose`` (default: as ``progress``) prints a line per epoch.
     """
     import time
 
+    verbose = progress if verbose is None else verbose
     history: dict = {"epoch": [], "train_loss": [], "train_accuracy": [], "seconds": []}
     if test_loader is not None:
         history.update(test_loss=[], test_accuracy=[])
@@ -104,7 +106,7 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
             history["test_loss"].append(result["loss"])
             history["test_accuracy"].append(result["accuracy"])
         history["seconds"].append(time.perf_counter() - began)
-        if progress:
+        if verbose:
             line = f"epoch {epoch + 1}/{epochs}: train loss {loss:.4f}, accuracy {accuracy:.4f}"
             if test_loader is not None:
                 line += f"; test loss {history['test_loss'][-1]:.4f}, accuracy {history['test_accuracy'][-1]:.4f}"

@@ -41,14 +41,19 @@ def filter_grid(weight: np.ndarray, padding: int = 1) -> np.ndarray:
     return grid[..., 0] if grid.shape[-1] == 1 else grid
 
 
-def save_filters(weight, path: str | os.PathLike, title: str = "first-layer filters") -> None:
-    """Write a PNG of the filter grid (white = large weight, as in the book's pictures)."""
-    plt = _pyplot()
+def _show_grid(axis, weight, title: str) -> None:
     grid = filter_grid(weight.data if hasattr(weight, "data") else weight)
-    figure, axis = plt.subplots(figsize=(max(3, grid.shape[1] / 6), max(3, grid.shape[0] / 6) + 0.4), dpi=100)
     axis.imshow(grid, cmap="gray" if grid.ndim == 2 else None, interpolation="nearest", vmin=0, vmax=1)
     axis.set_title(title, fontsize=9)
     axis.axis("off")
+
+
+def save_filters(weight, path: str | os.PathLike, title: str = "first-layer filters") -> None:
+    """Write a PNG of the filter grid (white = large weight, as in the book's pictures)."""
+    plt = _pyplot()
+    rows, columns = filter_grid(weight.data if hasattr(weight, "data") else weight).shape[:2]
+    figure, axis = plt.subplots(figsize=(max(3, columns / 6), max(3, rows / 6) + 0.4), dpi=100)
+    _show_grid(axis, weight, title)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
@@ -59,10 +64,7 @@ def save_filter_comparison(before, after, path: str | os.PathLike) -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(6, 3.2), dpi=100)
     for axis, weight, title in zip(axes, (before, after), ("before training", "after training")):
-        grid = filter_grid(weight.data if hasattr(weight, "data") else weight)
-        axis.imshow(grid, cmap="gray" if grid.ndim == 2 else None, interpolation="nearest", vmin=0, vmax=1)
-        axis.set_title(title, fontsize=9)
-        axis.axis("off")
+        _show_grid(axis, weight, title)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)

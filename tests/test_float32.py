@@ -44,3 +44,24 @@ def test_no_float64_anywhere_in_a_float32_step(make, shape, monkeypatch):
     assert all(p.grad.dtype == np.float32 and p.dtype == np.float32 for p in model.parameters())
     states = [v.dtype for s in optimizer.state.values() for v in s.values() if isinstance(v, np.ndarray)]
     assert set(states) == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("x_shape,w_shape,kwargs", [((8, 96, 27, 27), (256, 96, 5, 5), dict(padding=2)),
+                                                     ((4, 3, 99, 99), (96, 3, 11, 11), dict(stride=4))])
+def test_conv_forward_backward_peak_memory_within_twice_the_im2col_buffer(x_shape, w_shape, kwargs):
+    import tracemalloc
+
+    x = mg.randn(*x_shape, requires_grad=True)
+    w = mg.randn(*w_shape, requires_grad=True)
+    out = F.conv2d(x, w, **kwargs)
+    grad = mg.ones(*out.shape)
+    out_size = out.shape[2] * out.shape[3]
+    del out
+    column_bytes = w_shape[1] * w_shape[2] * w_shape[3] * x_shape[0] * out_size * 4
+    tracemalloc.start()
+    try:
+        F.conv2d(x, w, **kwargs).backward(grad)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 2 * column_bytes

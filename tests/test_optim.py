@@ -166,6 +166,19 @@ def test_trajectory_matches_pytorch(cls, kwargs):
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("cls,kwargs", OPTIMIZERS + [(optim.RMSprop, dict(lr=1e-2, centered=True)),
+                                                      (optim.SGD, dict(lr=0.1))],
+                         ids=lambda v: getattr(v, "__name__", str(v)))
+def test_step_leaves_the_gradient_unchanged(cls, kwargs):
+    p = param(R.standard_normal(100_000))
+    g = R.standard_normal(100_000)
+    p.grad = mg.tensor(g.copy())
+    opt = cls([p], **kwargs)
+    opt.step()
+    opt.step()
+    np.testing.assert_array_equal(p.grad.data, g)
+
+
 def test_float32_updates_stay_float32():
     model = mg.nn.Linear(3, 2)
     for cls, kwargs in OPTIMIZERS:

@@ -220,6 +220,7 @@ class _Pass:
             raise RuntimeError(FREED_MESSAGE.format(op=node.name()))
         if node.materialize_grads:
             grads = [g if g is not None else _zeros(shape, dtype) for g, (shape, dtype) in zip(grads, node._outputs)]
+        node._may_release = not self.retain_graph
         results = node.backward(node, *grads)
         if not isinstance(results, tuple):
             results = (results,)

@@ -124,7 +124,7 @@ class Function:
 
     __slots__ = (
         "next_functions", "needs_input_grad", "_saved", "_freed", "_outputs", "_hooks",
-        "_retained", "_attrs", "_scope", "_constants", "_grad_norms", "__dict__", "__weakref__",
+        "_retained", "_attrs", "_scope", "_constants", "_grad_norms", "_may_release", "__dict__", "__weakref__",
     )
 
     # -- the two methods a subclass writes -----------------------------------------------------
@@ -140,6 +140,14 @@ class Function:
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep inputs or outputs (Tensors or arrays) for backward; read with ``saved_tensors``."""
         self._saved = tensors
+
+    def release_saved(self) -> None:
+        """Drop the saved values now, inside ``backward``, once they have been unpacked: the
+        buffers can then be freed as soon as backward's local references go. Does nothing when
+        the graph is being retained (``retain_graph=True`` or ``create_graph=True``)."""
+        if getattr(self, "_may_release", False):
+            self._saved = None
+            self._freed = True
 
     @property
     def saved_tensors(self) -> tuple:
@@ -209,6 +217,7 @@ class Function:
         self._attrs = kwargs
         self._scope = _Scope.current
         self._grad_norms = None
+        self._may_release = False
         for index, out in enumerate(outputs):
             if out.dtype.kind == "f":
                 out._requires_grad = True

@@ -245,8 +245,11 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        ctx.release_saved()
+        b_shape = b.shape
         grad_a = sum_to(MatMul.apply(grad, _swap_last(b)), a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(MatMul.apply(_swap_last(a), grad), b.shape) if ctx.needs_input_grad[1] else None
+        b = None  # a convolution's column matrix can go before its gradient is allocated
+        grad_b = sum_to(MatMul.apply(_swap_last(a), grad), b_shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.optim.optimizer import Optimizer, blocks
+from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
 
 class Adagrad(Optimizer):
@@ -34,16 +34,12 @@ class Adagrad(Optimizer):
                 state["step"] += 1
                 clr = lr / (1 + (state["step"] - 1) * lr_decay)
                 for param, grad, total in blocks(p.data, p.grad.data, state["sum"]):
-                    g, tmp = self._scratch(param)
-                    if weight_decay:
-                        np.multiply(param, weight_decay, out=g)
-                        g += grad
-                    else:
-                        g[...] = grad
+                    work, tmp = self._scratch(param)
+                    g = decayed(param, grad, weight_decay, work)  # may be the gradient itself: read only
                     np.multiply(g, g, out=tmp)
                     total += tmp
                     np.sqrt(total, out=tmp)
                     tmp += eps
-                    g *= -clr
-                    g /= tmp
-                    param += g
+                    np.multiply(g, -clr, out=work)
+                    work /= tmp
+                    param += work

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.optim.optimizer import Optimizer, blocks
+from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
 
 class Adam(Optimizer):
@@ -35,12 +35,8 @@ class Adam(Optimizer):
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 for param, grad, m, v in blocks(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"]):
-                    g, tmp = self._scratch(param)
-                    if weight_decay:
-                        np.multiply(param, weight_decay, out=g)
-                        g += grad
-                    else:
-                        g[...] = grad
+                    work, tmp = self._scratch(param)
+                    g = decayed(param, grad, weight_decay, work)  # may be the gradient itself: read only
                     _lerp_(m, g, 1 - beta1, tmp)
                     v *= beta2
                     np.multiply(g, 1 - beta2, out=tmp)
@@ -49,9 +45,9 @@ class Adam(Optimizer):
                     np.sqrt(v, out=tmp)
                     tmp /= bias_correction2_sqrt
                     tmp += eps
-                    np.multiply(m, -step_size, out=g)
-                    g /= tmp
-                    param += g
+                    np.multiply(m, -step_size, out=work)
+                    work /= tmp
+                    param += work
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:

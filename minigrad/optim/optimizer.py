@@ -33,6 +33,15 @@ def blocks(param: np.ndarray, grad: np.ndarray, *state: np.ndarray) -> Iterator[
         yield tuple(f[start:start + BLOCK] for f in flats)
 
 
+def decayed(param: np.ndarray, grad: np.ndarray, weight_decay: float, out: np.ndarray) -> np.ndarray:
+    """``grad + weight_decay * param`` into ``out`` (PyTorch's L2 penalty), or ``grad`` itself."""
+    if not weight_decay:
+        return grad
+    np.multiply(param, weight_decay, out=out)
+    out += grad
+    return out
+
+
 class Scratch:
     """Two reusable buffers of at most ``BLOCK`` elements per dtype."""
 

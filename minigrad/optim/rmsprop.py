@@ -5,7 +5,7 @@ import numpy as np
 
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.optim.adam import _lerp_
-from minigrad.optim.optimizer import Optimizer, blocks
+from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
 
 class RMSprop(Optimizer):
@@ -44,12 +44,8 @@ class RMSprop(Optimizer):
                     param, grad, square_avg = chunk[:3]
                     buf = chunk[3] if momentum > 0 else None
                     grad_avg = chunk[-1] if centered else None
-                    g, avg = self._scratch(param)
-                    if weight_decay:
-                        np.multiply(param, weight_decay, out=g)
-                        g += grad
-                    else:
-                        g[...] = grad
+                    work, avg = self._scratch(param)
+                    g = decayed(param, grad, weight_decay, work)  # may be the gradient itself: read only
                     square_avg *= alpha
                     np.multiply(g, 1 - alpha, out=avg)
                     avg *= g
@@ -65,10 +61,10 @@ class RMSprop(Optimizer):
                     avg += eps
                     if momentum > 0:
                         buf *= momentum
-                        g /= avg
-                        buf += g
-                        np.multiply(buf, -lr, out=g)
+                        np.divide(g, avg, out=work)
+                        buf += work
+                        np.multiply(buf, -lr, out=work)
                     else:
-                        g *= -lr
-                        g /= avg
-                    param += g
+                        np.multiply(g, -lr, out=work)
+                        work /= avg
+                    param += work

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.optim.optimizer import Optimizer, blocks
+from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
 
 class SGD(Optimizer):
@@ -40,11 +40,7 @@ class SGD(Optimizer):
                 for chunk in blocks(*arrays):
                     param, grad = chunk[0], chunk[1]
                     d, tmp = self._scratch(param)
-                    direction = grad
-                    if weight_decay:
-                        np.multiply(param, weight_decay, out=d)
-                        d += grad
-                        direction = d
+                    direction = decayed(param, grad, weight_decay, d)
                     if momentum:
                         buf = chunk[2]
                         if first:

@@ -247,6 +247,24 @@ def test_max_gradients_at_ties_follow_pytorch():
     assert x.grad.tolist() == [[0.0, 1.0, 0.0]]  # to the returned index (the first)
 
 
+@pytest.mark.parametrize("dims", [(0, 2), (2, 0), (-1, 1), (0, 1, 2)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_argmax_over_several_dims_use_flat_indices(dims, keepdim):
+    x = R.permutation(60).reshape(3, 4, 5) / 7.0  # no ties
+    values, indices = leaf(x).max(dims, keepdim=keepdim)
+    np.testing.assert_array_equal(values.data, x.max(axis=dims, keepdims=keepdim))
+    axes = sorted(d % 3 for d in dims)
+    kept = [a for a in range(3) if a not in axes]
+    merged = x.transpose(kept + axes).reshape([x.shape[a] for a in kept] + [-1])
+    expected = merged.argmax(-1)
+    if keepdim:
+        expected = expected.reshape([1 if a in axes else x.shape[a] for a in range(3)])
+    np.testing.assert_array_equal(indices.data, expected)
+    np.testing.assert_array_equal(leaf(x).argmax(dims, keepdim=keepdim).data, expected)
+    assert leaf(x).min(dims, keepdim=keepdim).values.shape == values.shape
+    check_op(lambda t: t.max(dims, keepdim=keepdim)[0], x)
+
+
 def test_max_without_dim_and_argmax():
     x = normal(3, 4)
     assert leaf(x).max().item() == x.max() and leaf(x).min().item() == x.min()

@@ -145,7 +145,7 @@ def _max_or_min(x: Tensor, dim, keepdim: bool, largest: bool, op: str):
 
         return maximum(x, dim) if largest else minimum(x, dim)
     if isinstance(dim, (tuple, list)):
-        raise TypeError(f"{op}: dim must be an int (for several dims use {'amax' if largest else 'amin'})")
+        return _over_several_dims(x, dim, keepdim, op, lambda flat: _max_or_min(flat, -1, False, largest, op))
     axis = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:
         return ValuesIndices(x, Tensor._make(np.zeros((), dtype=np.int64)))
@@ -156,7 +156,10 @@ def _max_or_min(x: Tensor, dim, keepdim: bool, largest: bool, op: str):
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
-    """``max()``: the largest value; ``max(dim)``: ``(values, indices)``; ``max(other)``: elementwise."""
+    """``max()``: the largest value; ``max(dim)``: ``(values, indices)``; ``max(other)``: elementwise.
+
+    With a tuple of dims the indices are flat positions within those dims (row-major), which
+    ``np.unravel_index`` turns back into coordinates."""
     return _max_or_min(x, dim, keepdim, True, "max")
 
 
@@ -165,9 +168,26 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
     return _max_or_min(x, dim, keepdim, False, "min")
 
 
+def _over_several_dims(x: Tensor, dims, keepdim: bool, op: str, reduce_last):
+    """Reduce over several dims at once by moving them to the end and merging them into one;
+    indices then count positions in that merged, row-major block (a flat index)."""
+    axes = normalize_dims(dims, x.ndim, op)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    merged = x.permute(*kept, *axes).reshape(*[x.shape[a] for a in kept], -1)
+    result = reduce_last(merged)
+    if not keepdim:
+        return result
+    shape = _kept_shape(x.shape, axes)
+    if isinstance(result, ValuesIndices):
+        return ValuesIndices(reshape(result.values, shape), Tensor._make(result.indices.data.reshape(shape)))
+    return Tensor._make(result.data.reshape(shape))
+
+
 def _arg_extreme(x: Tensor, dim, keepdim: bool, pick, op: str) -> Tensor:
     if dim is None:
         return Tensor._make(np.asarray(pick(x.data), dtype=np.int64))
+    if isinstance(dim, (tuple, list)):
+        return _over_several_dims(x, dim, keepdim, op, lambda flat: _arg_extreme(flat, -1, False, pick, op))
     axis = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), dtype=np.int64))

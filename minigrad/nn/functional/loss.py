@@ -66,6 +66,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     divides by the summed weights of the targets, as in PyTorch; ``ignore_index`` targets count
     for nothing.
     """
+    if isinstance(weight, str):  # nll_loss(input, target, "sum")
+        weight, reduction = None, weight
     with composite("nll_loss", input, target, reduction=reduction):
         return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
@@ -96,6 +98,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     >>> F.cross_entropy(logits, mg.tensor(np.array([0, 0]))).item()
     50000.0
     """
+    if isinstance(weight, str):  # cross_entropy(input, target, "sum")
+        weight, reduction = None, weight
     with composite("cross_entropy", input, target, reduction=reduction):
         return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
 

@@ -32,6 +32,14 @@ def report(op_rows: list[dict], model_results: dict, threads: int) -> str:
     lines += ["### Time per step against batch size", "", "| model | batch | minigrad (ms) | PyTorch (ms) | minigrad per image (ms) |", "|---|---:|---:|---:|---:|"]
     for name, batch, ours, theirs in model_results["scaling"]:
         lines.append(f"| {name} | {batch} | {ours * 1e3:.1f} | {'—' if theirs is None else f'{theirs * 1e3:.1f}'} | {ours * 1e3 / batch:.2f} |")
+    lines.append("")
+    for name in ("lenet5", "alexnet"):
+        times = {batch: (ours, theirs) for model, batch, ours, theirs in model_results["scaling"] if model == name}
+        growth = times[64][0] / times[8][0]
+        text = f"- {name}: from batch 8 to 64 the step time grows × {growth:.1f} in minigrad"
+        if times[64][1]:
+            text += f", × {times[64][1] / times[8][1]:.1f} in PyTorch"
+        lines.append(text + " (× 8 is linear; less means fixed costs are being amortised)")
     ours_rss, theirs_rss = model_results["memory"]["alexnet_peak_rss"]
     early, late = model_results["memory"]["lenet_rss_100_1000"]
     lines += ["", "### Memory", "",

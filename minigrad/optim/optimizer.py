@@ -8,7 +8,7 @@ buffers (a numpy expression like ``p -= lr * g`` would allocate ``lr * g`` in fu
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 

@@ -165,7 +165,7 @@ class _Reader:
                     node = self._tensor(("const", id(tensor)), "input", tensor.shape, tensor.dtype, tensor.name or "input")
                     node.consumers.append(id(fn))
                     op.inputs.append(node.key)
-        for nr, (shape, dtype) in enumerate(fn._outputs):
+        for nr in range(len(fn._outputs)):
             key = ("t", id(fn), nr)
             if key in self.tensors:
                 self.tensors[key].producer = id(fn)

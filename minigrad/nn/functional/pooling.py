@@ -38,7 +38,7 @@ def _pool_window(op: str, input: Tensor, kernel_size, stride, padding, dilation,
 # -- max pooling ------------------------------------------------------------------------------------
 def _first_valid_taps(window: Window) -> np.ndarray:
     """For each output, the first tap that lies inside the input (PyTorch's default argmax)."""
-    (oh, ow), (sh, sw), (dh, dw), (kh, kw) = window.output_hw, window.stride, window.dilation, window.kernel
+    (oh, ow), (sh, sw), (dh, dw), kw = window.output_hw, window.stride, window.dilation, window.kernel[1]
     top, _, left, _ = window.padding
 
     def first(out: int, stride: int, dilation: int, pad: int) -> np.ndarray:

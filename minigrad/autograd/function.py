@@ -250,10 +250,6 @@ class Function:
         """The non-Tensor keyword arguments the op was called with (stride, padding, ...)."""
         return self._attrs
 
-    @property
-    def output_shapes(self) -> tuple:
-        return tuple(shape for shape, _ in self._outputs)
-
     def register_hook(self, output_nr: int, hook) -> None:
         if self._hooks is None:
             self._hooks = {}

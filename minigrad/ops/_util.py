@@ -14,11 +14,6 @@ def is_scalar(x) -> bool:
     return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, np.ndarray)
 
 
-def as_tensor(x) -> Tensor:
-    """A Tensor for ``x`` (Tensors are returned as they are)."""
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def binary_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors of the dtype PyTorch would compute in."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):

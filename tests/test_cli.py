@@ -10,6 +10,7 @@ from minigrad.cli import main
 
 
 def test_train_then_evaluate_and_filters(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="the pictures need matplotlib (pip install -e '.[plot]')")
     out = tmp_path / "run"
     assert main(["train", "--epochs", "1", "--limit", "600", "--out", str(out), "--quiet", "--plots"]) == 0
     printed = capsys.readouterr().out

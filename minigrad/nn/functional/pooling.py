@@ -88,9 +88,13 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
     return (rows * window.input_hw[1] + cols).astype(np.int64)
 
 
-def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:
-    """Add each output's gradient at its winning tap (the backward of max pooling)."""
-    padded = np.zeros(grad.shape[:-2] + window.padded_hw, dtype=grad.dtype)
+def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window, like: np.ndarray | None = None) -> np.ndarray:
+    """Add each output's gradient at its winning tap (the backward of max pooling).
+
+    The result has the memory layout of ``like`` (the pooled input), so that the next backward
+    steps (relu's mask, the convolution's transpose) combine arrays of the same layout."""
+    shape = grad.shape[:-2] + window.padded_hw
+    padded = np.zeros(shape, dtype=grad.dtype) if like is None else np.zeros_like(like, dtype=grad.dtype, shape=shape)
     for k, i, j in window.taps():
         padded[(..., *window.offset(i, j))] += masked(grad, arg == k)
     return window.crop(padded)
@@ -126,7 +130,7 @@ class ScatterTaps(Function):
     @staticmethod
     def forward(ctx, grad, input, arg, window):
         ctx.input_shape = None if input is None else input.shape
-        return scatter_taps(grad.data, arg, window)
+        return scatter_taps(grad.data, arg, window, None if input is None else input.data)
 
     @staticmethod
     def backward(ctx, grad):

@@ -305,7 +305,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     if retain_graph is None:
         retain_graph = create_graph
     run = _Pass(retain_graph, create_graph, targets=inputs)
-    run.target_ids = set()
     run.run(outputs, root_grads)
     results = []
     for i, t in enumerate(inputs):

@@ -93,6 +93,16 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
     return uniform_(tensor, -bound, bound)
 
 
+def default_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Conv2d and Linear: weight and bias uniform in ``±1/sqrt(fan_in)``
+    (written as ``kaiming_uniform_(a=sqrt(5))``, as PyTorch does)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """He: N(0, std^2) with ``std = gain / sqrt(fan)``."""
     gain = calculate_gain(nonlinearity, a)

@@ -431,7 +431,7 @@ def draw_graph(*outputs: Tensor, params=None, show_shapes: bool = True, show_gra
                 home = shown[t.producer].modules
             cluster_for(home).nodes.append((node_id, attrs))
 
-    _emit(graph, root, group_modules)
+    _emit(graph, root)
     _edges(graph, reader, shown, ids, show_grads, low, high)
     if hidden:
         graph.node("truncated", f"… {hidden} more nodes not shown (max_nodes={max_nodes})", **STYLE["note"])
@@ -467,14 +467,14 @@ def _edges(graph, reader: _Reader, shown: dict, ids: dict, show_grads: bool, low
             graph.edge(source, target, **attrs)
 
 
-def _emit(graph, cluster: _Cluster, group_modules: bool, depth: int = 0) -> None:
+def _emit(graph, cluster: _Cluster, depth: int = 0) -> None:
     for node_id, attrs in cluster.nodes:
         graph.node(node_id, **attrs)
     for child_id, child in cluster.children.items():
         with graph.subgraph(name=f"cluster_{child_id}_{depth}") as sub:
             sub.attr(label=child.label, style="rounded,dashed" if depth else "rounded", color="#7986cb",
                      fontcolor="#283593", labeljust="l")
-            _emit(sub, child, group_modules, depth + 1)
+            _emit(sub, child, depth + 1)
 
 
 def _legend(graph, show_grads: bool) -> None:

@@ -1,8 +1,6 @@
 """``Conv2d``: a learnable bank of filters applied with ``F.conv2d``."""
 from __future__ import annotations
 
-import math
-
 from minigrad import creation
 from minigrad.errors import ShapeError
 from minigrad.nn import init
@@ -45,11 +43,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # = U(±1/sqrt(fan_in))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (3, 4):

@@ -1,8 +1,6 @@
 """``Linear`` (the book's Affine layer), ``Flatten`` and ``Identity``."""
 from __future__ import annotations
 
-import math
-
 from minigrad import creation
 from minigrad.errors import ShapeError
 from minigrad.nn import functional as F, init
@@ -28,10 +26,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim == 0 or input.shape[-1] != self.in_features:

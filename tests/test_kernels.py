@@ -28,10 +28,14 @@ def reference_positions(w):
 
 
 @pytest.mark.parametrize("g", GEOMETRIES)
-def test_im2col_and_col2im_equal_loop_references(g):
+@pytest.mark.parametrize("batch_last", [False, True])
+def test_im2col_and_col2im_equal_loop_references(g, batch_last):
     w = window(g)
     x = R.standard_normal((2, 3) + g[0])
-    col = im2col(x, w)
+    if batch_last:  # the columns ordered (OH, OW, N); compared in the (N, OH, OW) order below
+        col = im2col(x, w, batch_last=True).transpose(0, 1, 2, 5, 3, 4)
+    else:
+        col = im2col(x, w)
     expected = np.zeros_like(col)
     image = np.zeros_like(x)
     gcol = R.standard_normal(col.shape)
@@ -40,18 +44,33 @@ def test_im2col_and_col2im_equal_loop_references(g):
             expected[:, i, j, :, y, z] = x[:, :, r, c].T
             np.add.at(image, (slice(None), slice(None), r, c), gcol[:, i, j, :, y, z].T)
     np.testing.assert_array_equal(col, expected)
-    np.testing.assert_allclose(col2im(gcol, w), image, rtol=1e-12, atol=1e-12)
+    if batch_last:
+        summed = col2im(np.ascontiguousarray(gcol.transpose(0, 1, 2, 4, 5, 3)), w, batch_last=True)
+    else:
+        summed = col2im(gcol, w)
+    np.testing.assert_allclose(summed, image, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_last_im2col_reads_a_batch_last_input_in_place():
+    w = window(GEOMETRIES[0][:1] + ((3, 3), (1, 1), (0, 0), (1, 1)))
+    x = np.ascontiguousarray(R.standard_normal((3,) + GEOMETRIES[0][0] + (2,))).transpose(3, 0, 1, 2)  # (N, C, H, W) view
+    np.testing.assert_array_equal(im2col(x, w, batch_last=True).transpose(0, 1, 2, 5, 3, 4),
+                                  im2col(np.ascontiguousarray(x), w))
 
 
 @pytest.mark.parametrize("g", GEOMETRIES)
 @pytest.mark.parametrize("ceil", [False, True])
-def test_pooling_kernels_equal_loop_references(g, ceil):
+@pytest.mark.parametrize("batch_last", [False, True])
+def test_pooling_kernels_equal_loop_references(g, ceil, batch_last):
     if any(p > (d * (k - 1) + 1) // 2 for p, k, d in zip(g[3], g[1], g[4])):
         pytest.skip("padding larger than half the kernel is refused by pooling")
     w = window(g, ceil)
     x = np.round(R.standard_normal((2, 2) + g[0]), 1)  # ties on purpose
+    if batch_last:  # as a batch-last convolution leaves it: same values, batch axis last in memory
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     out, arg = max_pool_arrays(x, w)
-    grad = R.standard_normal(out.shape)
+    assert np.argsort(out.strides).tolist() == np.argsort(x.strides).tolist()  # the layout is kept
+    grad = R.standard_normal(out.shape)  # C-ordered: scatter_taps meets the other layout
     best = np.full(out.shape, -np.inf)
     best_tap = np.zeros(out.shape, dtype=int)
     total = np.zeros(out.shape)

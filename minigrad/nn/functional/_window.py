@@ -84,12 +84,13 @@ class Window:
                 yield i * kw + j, i, j
 
     def pad(self, x: np.ndarray, value: float = 0.0) -> np.ndarray:
-        """``x`` (..., H, W) padded as the windows need (``x`` itself when no padding is needed)."""
+        """``x`` (..., H, W) padded as the windows need (``x`` itself when no padding is needed),
+        in ``x``'s memory order."""
         top, bottom, left, right = self.padding
         if not (top or bottom or left or right):
             return x
         h, w = self.input_hw
-        out = np.full(x.shape[:-2] + self.padded_hw, value, dtype=x.dtype)
+        out = np.full_like(x, value, shape=x.shape[:-2] + self.padded_hw)
         out[..., top:top + h, left:left + w] = x
         return out
 

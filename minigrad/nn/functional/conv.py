@@ -11,6 +11,12 @@ minigrad keeps the column matrix with the channel-and-tap axis first, as the 6-D
 ``(C, KH, KW, N, OH, OW)``: it is made in one copy from a strided view of the padded input,
 and neither the product nor its backward needs a transpose of this large buffer.
 
+For stride-1 convolutions the columns are ordered ``(OH, OW, N)`` instead ("batch last"): the
+input is first copied into a padded ``(C, H, W, N)`` buffer, so that each row of windows is one
+contiguous run of ``OW*N`` numbers, and im2col and col2im copy long runs instead of rows of a
+few pixels (LeNet's second convolution: ten). The output then keeps the batch axis last in
+memory, and the next layers (relu, pooling, the next convolution) read it in that order.
+
 col2im is the adjoint of im2col: each column entry is added back to the pixel it came from.
 It loops over the ``KH*KW`` kernel taps only; each tap adds one strided slab of the image,
 in which no pixel appears twice, so plain ``+=`` is exact without ``np.add.at``.
@@ -27,75 +33,110 @@ from minigrad.ops.arithmetic import MatMul
 from minigrad.tensor import Tensor
 
 
-def im2col(x: np.ndarray, window: Window) -> np.ndarray:
-    """``(N, C, H, W)`` -> ``(C, KH, KW, N, OH, OW)``, every window's pixels (a new array)."""
-    padded = window.pad(x)
+def im2col(x: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarray:
+    """``(N, C, H, W)`` -> ``(C, KH, KW, N, OH, OW)``, every window's pixels (a new array);
+    ``(C, KH, KW, OH, OW, N)`` when ``batch_last``."""
     n, c = x.shape[:2]
     (kh, kw), (oh, ow) = window.kernel, window.output_hw
     (sh, sw), (dh, dw) = window.stride, window.dilation
-    s_n, s_c, s_h, s_w = padded.strides
-    windows = as_strided(
-        padded, shape=(c, kh, kw, n, oh, ow),
-        strides=(s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w), writeable=False,
-    )
-    return np.ascontiguousarray(windows)
+    if batch_last:
+        padded = _batch_last_padded(x, window)
+        s_c, s_h, s_w, s_n = padded.strides
+        shape, strides = (c, kh, kw, oh, ow, n), (s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n)
+    else:
+        padded = window.pad(x)
+        s_n, s_c, s_h, s_w = padded.strides
+        shape, strides = (c, kh, kw, n, oh, ow), (s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w)
+    return np.ascontiguousarray(as_strided(padded, shape=shape, strides=strides, writeable=False))
 
 
-def col2im(col: np.ndarray, window: Window) -> np.ndarray:
-    """``(C, KH, KW, N, OH, OW)`` -> ``(N, C, H, W)``: sum each column entry into its pixel."""
-    c, _, _, n = col.shape[:4]
-    # accumulate in (C, N, H, W) order, the order of the columns, and hand back a transposed view
+def _batch_last_padded(x: np.ndarray, window: Window) -> np.ndarray:
+    """``(N, C, H, W)`` -> the zero-padded ``(C, H, W, N)`` array (``x``'s memory when it is
+    already laid out so and needs no padding)."""
+    moved = x.transpose(1, 2, 3, 0)
+    if not any(window.padding) and moved.flags.c_contiguous:
+        return moved
+    top, _, left, _ = window.padding
+    h, w = window.input_hw
+    padded = np.zeros(moved.shape[:1] + window.padded_hw + moved.shape[3:], dtype=x.dtype)
+    padded[:, top:top + h, left:left + w] = moved
+    return padded
+
+
+def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarray:
+    """``(C, KH, KW, N, OH, OW)`` (or ``(C, KH, KW, OH, OW, N)`` when ``batch_last``) ->
+    ``(N, C, H, W)``: sum each column entry into its pixel."""
+    # accumulate in the order of the columns and hand back a transposed view
+    if batch_last:
+        c, n = col.shape[0], col.shape[-1]
+        image = np.zeros((c,) + window.padded_hw + (n,), dtype=col.dtype)
+        for _, i, j in window.taps():
+            image[(slice(None), *window.offset(i, j))] += col[:, i, j]
+        return window.crop(image.transpose(3, 0, 1, 2))
+    c, n = col.shape[0], col.shape[3]
     image = np.zeros((c, n) + window.padded_hw, dtype=col.dtype)
     for _, i, j in window.taps():
-        rows, cols = window.offset(i, j)
-        image[:, :, rows, cols] += col[:, i, j]
+        image[(..., *window.offset(i, j))] += col[:, i, j]
     return window.crop(image).transpose(1, 0, 2, 3)
+
+
+def _columns_shape(window: Window, n: int, batch_last: bool) -> tuple[int, ...]:
+    """The column axes of the 6-D column array: ``(N, OH, OW)`` or ``(OH, OW, N)``."""
+    return window.output_hw + (n,) if batch_last else (n,) + window.output_hw
 
 
 class Im2col(Function):
     """``(N, C, H, W)`` -> the column matrix ``(C*KH*KW, N*OH*OW)``."""
 
     @staticmethod
-    def forward(ctx, x, window):
-        col = im2col(x.data, window)
+    def forward(ctx, x, window, batch_last=False):
+        col = im2col(x.data, window, batch_last)
         return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
 
     @staticmethod
     def backward(ctx, grad):
-        return Col2im.apply(grad, window=ctx.attributes["window"])
+        return Col2im.apply(grad, **ctx.attributes)
 
 
 class Col2im(Function):
     """The column matrix ``(C*KH*KW, N*OH*OW)`` -> ``(N, C, H, W)``, the adjoint of Im2col."""
 
     @staticmethod
-    def forward(ctx, col, window):
-        (kh, kw), (oh, ow) = window.kernel, window.output_hw
+    def forward(ctx, col, window, batch_last=False):
+        kh, kw = window.kernel
         rows, columns = col.shape
-        return col2im(col.data.reshape(rows // (kh * kw), kh, kw, columns // (oh * ow), oh, ow), window)
+        n = columns // (window.output_hw[0] * window.output_hw[1])
+        return col2im(col.data.reshape((rows // (kh * kw), kh, kw) + _columns_shape(window, n, batch_last)), window,
+                      batch_last)
 
     @staticmethod
     def backward(ctx, grad):
-        return Im2col.apply(grad, window=ctx.attributes["window"])
+        return Im2col.apply(grad, **ctx.attributes)
 
 
 class ChannelsFirst(Function):
     """The product ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)`` plus the bias.
 
     The result is a transposed view of the product (the memory stays channel-major; later
-    ops read it in place), with the bias added when there is one."""
+    ops read it in place), with the bias added when there is one. ``batch_last`` says that
+    the product's columns are ordered ``(OH, OW, N)``."""
 
     @staticmethod
-    def forward(ctx, rows, bias, shape):
+    def forward(ctx, rows, bias, shape, batch_last=False):
         n, o, oh, ow = shape
         ctx.rows_shape = rows.shape
-        out = rows.data.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+        if batch_last:
+            out = rows.data.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+        else:
+            out = rows.data.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
         return out + bias.data.reshape(1, o, 1, 1) if bias is not None else out
 
     @staticmethod
     def backward(ctx, grad):
-        grad_rows = ToRows.apply(grad, rows_shape=ctx.rows_shape) if ctx.needs_input_grad[0] else None
-        grad_bias = grad.sum((0, 2, 3)) if ctx.needs_input_grad[1] else None
+        batch_last = ctx.attributes.get("batch_last", False)
+        needs = ctx.needs_input_grad
+        grad_rows = ToRows.apply(grad, rows_shape=ctx.rows_shape, batch_last=batch_last) if needs[0] else None
+        grad_bias = grad.sum((0, 2, 3)) if needs[1] else None
         return grad_rows, grad_bias
 
 
@@ -103,13 +144,13 @@ class ToRows(Function):
     """``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``: the adjoint of ChannelsFirst (without bias)."""
 
     @staticmethod
-    def forward(ctx, x, rows_shape):
+    def forward(ctx, x, rows_shape, batch_last=False):
         ctx.shape = x.shape
-        return x.data.transpose(1, 0, 2, 3).reshape(rows_shape)
+        return x.data.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(rows_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return ChannelsFirst.apply(grad, None, shape=ctx.shape)
+        return ChannelsFirst.apply(grad, None, shape=ctx.shape, batch_last=ctx.attributes.get("batch_last", False))
 
 
 def _four_d(op: str, x: Tensor, what: str = "input") -> None:
@@ -223,10 +264,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     oh, ow = window.output_hw
 
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
-        col = Im2col.apply(input, window=window)  # (C*KH*KW, N*OH*OW)
+        batch_last = window.stride[1] == 1  # long contiguous runs; see the module docstring
+        col = Im2col.apply(input, window=window, batch_last=batch_last)  # (C*KH*KW, N*OH*OW)
         if groups == 1:
             rows = MatMul.apply(weight.reshape(out_channels, -1), col)  # the one large matmul
         else:  # one matmul per group, batched
             col = col.reshape(groups, group_channels * kh * kw, n * oh * ow)
             rows = MatMul.apply(weight.reshape(groups, out_channels // groups, -1), col).reshape(out_channels, -1)
-        return ChannelsFirst.apply(rows, bias, shape=(n, out_channels, oh, ow))
+        return ChannelsFirst.apply(rows, bias, shape=(n, out_channels, oh, ow), batch_last=batch_last)

@@ -58,13 +58,13 @@ def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarr
     """
     padded = window.pad(x, -np.inf)
     taps = [padded[(..., *window.offset(i, j))] for _, i, j in window.taps()]
-    out = taps[0].copy()
+    out = taps[0].copy(order="K")  # the input's memory layout (a convolution may leave the batch last)
     for tap in taps[1:]:
         np.maximum(out, tap, out=out)  # NaN propagates, as in PyTorch
-    arg = np.zeros(out.shape, dtype=np.uint8 if len(taps) <= 256 else np.int32)
-    unfound = np.ones(out.shape, dtype=bool)
-    hit = np.empty(out.shape, dtype=bool)
-    step = np.empty(out.shape, dtype=arg.dtype)
+    arg = np.zeros_like(out, dtype=np.uint8 if len(taps) <= 256 else np.int32)
+    unfound = np.ones_like(out, dtype=bool)
+    hit = np.empty_like(out, dtype=bool)
+    step = np.empty_like(out, dtype=arg.dtype)
     for k, tap in enumerate(taps):
         np.equal(tap, out, out=hit)
         hit &= unfound
@@ -95,9 +95,20 @@ def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window, like: np.nda
     steps (relu's mask, the convolution's transpose) combine arrays of the same layout."""
     shape = grad.shape[:-2] + window.padded_hw
     padded = np.zeros(shape, dtype=grad.dtype) if like is None else np.zeros_like(like, dtype=grad.dtype, shape=shape)
+    grad = in_layout_of(grad, arg)  # one copy here saves each tap's pass a strided read
     for k, i, j in window.taps():
         padded[(..., *window.offset(i, j))] += masked(grad, arg == k)
     return window.crop(padded)
+
+
+def in_layout_of(x: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``x`` with the memory order of ``like`` (same shape): ``x`` itself, or a copy when the
+    orders differ."""
+    if np.array_equal(np.argsort(x.strides, kind="stable"), np.argsort(like.strides, kind="stable")):
+        return x
+    out = np.empty_like(like, dtype=x.dtype)
+    out[...] = x
+    return out
 
 
 def gather_taps(x: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:

@@ -388,4 +388,8 @@ def _plain_index(index):
     return index.data if isinstance(index, Tensor) else index
 
 
+from minigrad.autograd import function as _function  # noqa: E402
+
+_function._Tensor.cls = Tensor  # graph nodes wrap their outputs in Tensors
+
 from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)

@@ -64,17 +64,20 @@ def topological_order(roots: Iterable[Function]) -> list[Function]:
     return order
 
 
-def _as_grad_tensor(grad, like_shape: tuple, like_dtype: np.dtype, what: str):
+def _as_grad_tensor(grad, like_shape: tuple, like_dtype: np.dtype, node: Function, position: int):
+    """``grad`` (from ``node``'s backward, for its input ``position``) checked against the
+    shape and dtype of the tensor it belongs to."""
     from minigrad.tensor import Tensor
 
     if not isinstance(grad, Tensor):
         grad = Tensor._make(np.asarray(grad, dtype=like_dtype))
-    if grad.shape != like_shape:
+    data = grad.data
+    if data.shape != like_shape:
         raise RuntimeError(
-            f"{what}: gradient has shape {grad.shape} but the tensor it belongs to has shape "
-            f"{like_shape}"
+            f"{node.name()} backward, input {position}: gradient has shape {data.shape} but the "
+            f"tensor it belongs to has shape {like_shape}"
         )
-    if grad.dtype != like_dtype:
+    if data.dtype != like_dtype:
         grad = grad.to(like_dtype)
     return grad
 
@@ -218,25 +221,21 @@ class _Pass:
     def _run_node(self, node: Function, grads: list) -> None:
         if node._freed:
             raise RuntimeError(FREED_MESSAGE.format(op=node.name()))
-        if node.materialize_grads:
+        if node.materialize_grads and any(g is None for g in grads):
             grads = [g if g is not None else _zeros(shape, dtype) for g, (shape, dtype) in zip(grads, node._outputs)]
         node._may_release = not self.retain_graph
         results = node.backward(node, *grads)
         if not isinstance(results, tuple):
             results = (results,)
-        edges = node.next_functions
-        if len(results) < len(edges):
-            results = results + (None,) * (len(edges) - len(results))
-        for position, (edge, grad) in enumerate(zip(edges, results)):
+        for position, (edge, grad) in enumerate(zip(node.next_functions, results)):  # missing results: None
             if edge is None or grad is None:
                 continue
             parent, nr = edge
             if isinstance(parent, Function):
                 shape, dtype = parent._outputs[nr]
-                grad = _as_grad_tensor(grad, shape, dtype, f"{node.name()} backward, input {position}")
-                self.add_to_node(parent, nr, grad)
+                self.add_to_node(parent, nr, _as_grad_tensor(grad, shape, dtype, node, position))
             else:
-                grad = _as_grad_tensor(grad, parent.shape, parent.dtype, f"{node.name()} backward, input {position}")
+                grad = _as_grad_tensor(grad, parent.data.shape, parent.data.dtype, node, position)
                 self.add_to_leaf(parent, grad, grads)
         if not self.retain_graph:
             node._release()

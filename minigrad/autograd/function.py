@@ -91,11 +91,9 @@ class Composite:
     __slots__ = ("name", "attributes", "constants")
 
     def __init__(self, name: str, attributes: dict, inputs: tuple = ()) -> None:
-        from minigrad.tensor import Tensor
-
         self.name = name
         self.attributes = attributes
-        self.constants = tuple(weakref.ref(t) for t in inputs if isinstance(t, Tensor) and not t._requires_grad)
+        self.constants = tuple(weakref.ref(t) for t in inputs if isinstance(t, _Tensor.cls) and not t._requires_grad)
 
     def __repr__(self) -> str:
         return f"Composite({self.name!r})"
@@ -108,6 +106,17 @@ def composite(name: str, *inputs, **attributes) -> scope:
             ...
     """
     return scope(Composite(name, attributes, inputs))
+
+
+class _Tensor:
+    """``minigrad.tensor.Tensor``, set when that module is imported (it imports this one)."""
+
+    cls: type = type(None)
+
+
+def _output(raw: Any):
+    """A Tensor around what ``forward`` returned (an array, a number or a Tensor)."""
+    return _Tensor.cls._make(raw.data if isinstance(raw, _Tensor.cls) else np.asarray(raw))
 
 
 class Function:
@@ -158,9 +167,7 @@ class Function:
 
     def _unpack(self, item: Any) -> Any:
         if isinstance(item, _SavedOutput):
-            from minigrad.tensor import Tensor
-
-            out = Tensor._make(item.data)
+            out = _Tensor.cls._make(item.data)
             if item.data.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = self
@@ -172,31 +179,29 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the arguments and record the node when any input requires grad."""
-        from minigrad.tensor import Tensor
-
         ctx = object.__new__(cls)
         ctx._saved = None
         ctx._freed = False
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        needs = tuple([isinstance(a, _Tensor.cls) and a._requires_grad for a in args])
         ctx.needs_input_grad = needs
-        record = _GradState.enabled and any(needs)
-
         previous = _GradState.enabled
         _GradState.enabled = False
         try:
             raw = cls.forward(ctx, *args, **kwargs)
         finally:
             _GradState.enabled = previous
-
-        raws = raw if isinstance(raw, tuple) else (raw,)
-        outputs = tuple(Tensor._make(r.data if isinstance(r, Tensor) else np.asarray(r)) for r in raws)
-        if record:
-            ctx._record(args, kwargs, raws, outputs)
-        return outputs if isinstance(raw, tuple) else outputs[0]
+        if isinstance(raw, tuple):
+            outputs = tuple([_output(r) for r in raw])
+            if previous and True in needs:
+                ctx._record(args, kwargs, raw, outputs)
+            return outputs
+        output = _output(raw)
+        if previous and True in needs:
+            ctx._record(args, kwargs, (raw,), (output,))
+        return output
 
     def _record(self, args: tuple, kwargs: dict, raws: tuple, outputs: tuple) -> None:
-        from minigrad.tensor import Tensor
-
+        Tensor = _Tensor.cls
         edges = []
         constants = []
         for position, a in enumerate(args):
@@ -211,7 +216,7 @@ class Function:
                 edges.append((a, 0))  # a leaf: its gradient accumulates into a.grad
         self.next_functions = tuple(edges)
         self._constants = tuple(constants)
-        self._outputs = tuple((out.shape, out.dtype) for out in outputs)
+        self._outputs = tuple([(out.data.shape, out.data.dtype) for out in outputs])
         self._hooks = None
         self._retained = None
         self._attrs = kwargs
@@ -219,7 +224,7 @@ class Function:
         self._grad_norms = None
         self._may_release = False
         for index, out in enumerate(outputs):
-            if out.dtype.kind == "f":
+            if out.data.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = index

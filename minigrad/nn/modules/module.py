@@ -121,10 +121,11 @@ class Module:
             except (ValueError, RuntimeError, TypeError, IndexError) as error:
                 self._name_in_error(error)
                 raise
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
         return output
 
     def _name_in_error(self, error: Exception) -> None:

@@ -96,6 +96,21 @@ def test_pooling_kernels_equal_loop_references(g, ceil, batch_last):
     np.testing.assert_allclose((spread * x).sum(), (grad * sum_taps(x, w)).sum(), rtol=1e-10)  # adjoint
 
 
+@pytest.mark.parametrize("g", [((8, 8), (2, 2), (2, 2), (0, 0), (1, 1)), ((7, 7), (3, 3), (2, 2), (1, 1), (1, 1))])
+def test_pooling_backward_keeps_inf_and_nan_gradients_at_the_winners_only(g):
+    w = window(g)  # the first tiles its input exactly, the second has overlapping windows
+    x = R.standard_normal((1, 2) + g[0])
+    out, arg = max_pool_arrays(x, w)
+    grad = R.standard_normal(out.shape)
+    grad[0, 0, 0, 0], grad[0, 1, 1, 1] = np.inf, np.nan
+    scattered = scatter_taps(grad, arg, w)
+    finite_grad = np.where(np.isfinite(grad), grad, 0)
+    expected = scatter_taps(finite_grad, arg, w)  # the finite path, checked against loops above
+    special = ~np.isfinite(scattered)
+    assert special.sum() == 2  # only the two winners: no 0 * inf = NaN anywhere else
+    np.testing.assert_array_equal(scattered[~special], expected[~special])
+
+
 @pytest.mark.parametrize("before,after", [(2, 2), (2, 1), (0, 3), (4, 0)])
 def test_channel_window_sum_equals_loop(before, after):
     x = R.standard_normal((2, 5, 3))

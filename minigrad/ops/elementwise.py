@@ -121,7 +121,8 @@ def masked(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``values`` where ``keep``, else 0 (like ``np.where(keep, values, 0)``, which is ten times
     slower on large arrays). Multiplying by the mask is exact unless a dropped value is inf or
     NaN (0 * inf is NaN), so those rare cases take the slow path."""
-    out = values * keep
+    with np.errstate(invalid="ignore"):  # 0 * inf, handled below
+        out = values * keep
     if np.isnan(out).any():
         out = np.where(keep, values, 0).astype(values.dtype)
     return out

@@ -61,18 +61,19 @@ def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarr
     out = taps[0].copy(order="K")  # the input's memory layout (a convolution may leave the batch last)
     for tap in taps[1:]:
         np.maximum(out, tap, out=out)  # NaN propagates, as in PyTorch
+    # arg counts the taps before the first one equal to the maximum: after tap k it grows by one
+    # wherever none of the taps 0..k was; where no tap but the last was, it ends at K-1
     arg = np.zeros_like(out, dtype=np.uint8 if len(taps) <= 256 else np.int32)
     unfound = np.ones_like(out, dtype=bool)
     hit = np.empty_like(out, dtype=bool)
-    step = np.empty_like(out, dtype=arg.dtype)
-    for k, tap in enumerate(taps):
+    for tap in taps[:-1]:
         np.equal(tap, out, out=hit)
-        hit &= unfound
-        unfound ^= hit
-        if k:
-            np.multiply(hit, arg.dtype.type(k), out=step)
-            arg += step
-    unfound |= np.isneginf(out)  # a -inf maximum may have matched a padding tap
+        np.less(hit, unfound, out=unfound)  # unfound and not hit
+        arg += unfound
+    np.not_equal(taps[-1], out, out=hit)
+    unfound &= hit  # no tap equals the maximum: it is NaN
+    if any(window.padding):
+        unfound |= np.isneginf(out)  # a -inf maximum may have matched a padding tap
     if unfound.any():  # windows of -inf (or NaN): PyTorch's default and its NaN rule
         np.copyto(arg, np.broadcast_to(_first_valid_taps(window), arg.shape).astype(arg.dtype), where=unfound)
         if np.isnan(out).any():
@@ -94,11 +95,28 @@ def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window, like: np.nda
     The result has the memory layout of ``like`` (the pooled input), so that the next backward
     steps (relu's mask, the convolution's transpose) combine arrays of the same layout."""
     shape = grad.shape[:-2] + window.padded_hw
-    padded = np.zeros(shape, dtype=grad.dtype) if like is None else np.zeros_like(like, dtype=grad.dtype, shape=shape)
+    padded = np.empty(shape, dtype=grad.dtype) if like is None else np.empty_like(like, dtype=grad.dtype, shape=shape)
     grad = in_layout_of(grad, arg)  # one copy here saves each tap's pass a strided read
+    finite = np.isfinite(grad).all()  # then a product with the mask is exact (no 0 * inf)
+    tiles = _tiles(window)
+    if not (tiles and finite):
+        padded.fill(0)
     for k, i, j in window.taps():
-        padded[(..., *window.offset(i, j))] += masked(grad, arg == k)
+        target = padded[(..., *window.offset(i, j))]
+        if not finite:
+            target += masked(grad, arg == k)
+        elif tiles:  # every pixel lies in exactly one window, under exactly one tap: no sum needed
+            np.multiply(grad, arg == k, out=target)
+        else:
+            target += grad * (arg == k)
     return window.crop(padded)
+
+
+def _tiles(window: Window) -> bool:
+    """Whether the windows cover the padded input exactly once (e.g. 2x2 windows, stride 2)."""
+    (kh, kw), (oh, ow) = window.kernel, window.output_hw
+    return (window.dilation == (1, 1) and window.stride == (kh, kw)
+            and window.padded_hw == (oh * kh, ow * kw))
 
 
 def in_layout_of(x: np.ndarray, like: np.ndarray) -> np.ndarray:

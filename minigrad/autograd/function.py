@@ -151,11 +151,13 @@ class Function:
         self._saved = tensors
 
     def release_saved(self) -> None:
-        """Drop the saved values now, inside ``backward``, once they have been unpacked: the
-        buffers can then be freed as soon as backward's local references go. Does nothing when
-        the graph is being retained (``retain_graph=True`` or ``create_graph=True``)."""
+        """Drop the saved values (and whatever else forward stored on ``ctx``) now, inside
+        ``backward``, once they have been unpacked: the buffers can then be freed as soon as
+        backward's local references go. Does nothing when the graph is being retained
+        (``retain_graph=True`` or ``create_graph=True``)."""
         if getattr(self, "_may_release", False):
             self._saved = None
+            self.__dict__.clear()
             self._freed = True
 
     @property

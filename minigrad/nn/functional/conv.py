@@ -29,7 +29,6 @@ from numpy.lib.stride_tricks import as_strided
 from minigrad.autograd.function import Function, composite
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.nn.functional._window import Window, make_window, pair
-from minigrad.ops.arithmetic import MatMul
 from minigrad.tensor import Tensor
 
 
@@ -80,77 +79,152 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
     return window.crop(image).transpose(1, 0, 2, 3)
 
 
-def _columns_shape(window: Window, n: int, batch_last: bool) -> tuple[int, ...]:
-    """The column axes of the 6-D column array: ``(N, OH, OW)`` or ``(OH, OW, N)``."""
-    return window.output_hw + (n,) if batch_last else (n,) + window.output_hw
-
-
 class Im2col(Function):
-    """``(N, C, H, W)`` -> the column matrix ``(C*KH*KW, N*OH*OW)``."""
+    """``(N, C, H, W)`` -> the column matrix ``(C*KH*KW, N*OH*OW)`` (``unfold``)."""
 
     @staticmethod
-    def forward(ctx, x, window, batch_last=False):
-        col = im2col(x.data, window, batch_last)
+    def forward(ctx, x, window):
+        col = im2col(x.data, window)
         return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
 
     @staticmethod
     def backward(ctx, grad):
-        return Col2im.apply(grad, **ctx.attributes)
+        return Col2im.apply(grad, window=ctx.attributes["window"])
 
 
 class Col2im(Function):
-    """The column matrix ``(C*KH*KW, N*OH*OW)`` -> ``(N, C, H, W)``, the adjoint of Im2col."""
+    """The column matrix ``(C*KH*KW, N*OH*OW)`` -> ``(N, C, H, W)``, the adjoint of Im2col (``fold``)."""
 
     @staticmethod
-    def forward(ctx, col, window, batch_last=False):
+    def forward(ctx, col, window):
+        return col2im(_six_d(col.data, window, batch_last=False), window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Im2col.apply(grad, window=ctx.attributes["window"])
+
+
+# -- conv2d: one node forward, and one per gradient backward ----------------------------------------
+# The three products of a convolution, with W the weight as a (O, C*KH*KW) matrix, col the column
+# matrix and the output as a (O, N*OH*OW) matrix of rows:
+#
+#     forward          rows        = W   @ col
+#     weight gradient  grad_W      = grad_rows @ col.T
+#     input gradient   grad_col    = W.T @ grad_rows,   then col2im
+#
+# With groups, each group of output channels sees its own group of input channels: the matrices
+# become stacks of ``groups`` matrices and the products batched ones.
+
+def _six_d(col: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
+    """The column matrix as the 6-D array of im2col."""
+    (kh, kw), (oh, ow) = window.kernel, window.output_hw
+    rows, columns = col.shape
+    n = columns // (oh * ow)
+    return col.reshape((rows // (kh * kw), kh, kw) + ((oh, ow, n) if batch_last else (n, oh, ow)))
+
+
+def _columns(x: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
+    col = im2col(x, window, batch_last)
+    return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
+
+
+def _stacked(matrix: np.ndarray, groups: int) -> np.ndarray:
+    """``(R, C)`` -> ``(groups, R // groups, C)``, one matrix per group."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
+def _t(stack: np.ndarray) -> np.ndarray:
+    return stack.transpose(0, 2, 1)  # a view: BLAS reads it without a copy
+
+
+def _to_output(rows: np.ndarray, n: int, window: Window, batch_last: bool) -> np.ndarray:
+    """The rows ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)``, a transposed view: the memory
+    stays channel-major, and later ops read it in place."""
+    (oh, ow), o = window.output_hw, rows.shape[0]
+    if batch_last:
+        return rows.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    return rows.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def _to_rows(grad: np.ndarray, batch_last: bool) -> np.ndarray:
+    """The adjoint of :func:`_to_output`: ``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``."""
+    return grad.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(grad.shape[1], -1)
+
+
+class Convolution(Function):
+    """``conv2d`` as one graph node: im2col, one matrix product, the bias.
+
+    The column matrix stays on the node until the weight gradient has used it. Each gradient
+    is a differentiable op of its own (:class:`ConvInputGrad`, :class:`ConvWeightGrad`), so
+    gradients of gradients are convolutions again."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, window, groups, batch_last):
+        col = _columns(input.data, window, batch_last)
+        w = weight.data.reshape(weight.shape[0], -1)
+        rows = (_stacked(w, groups) @ _stacked(col, groups)).reshape(w.shape[0], -1)
+        out = _to_output(rows, input.shape[0], window, batch_last)
+        if bias is not None:
+            out = out + bias.data.reshape(1, -1, 1, 1)
+        ctx.col = col if ctx.needs_input_grad[1] else None
+        ctx.save_for_backward(input, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        col = ctx.col
+        ctx.release_saved()
+        needs, options = ctx.needs_input_grad, ctx.attributes
+        grad_weight = ConvWeightGrad.apply(grad, input, col, **options) if needs[1] else None
+        col = None  # freed before the input gradient allocates a buffer of the same size
+        grad_input = ConvInputGrad.apply(grad, weight, **options) if needs[0] else None
+        grad_bias = grad.sum((0, 2, 3)) if needs[2] else None
+        return grad_input, grad_weight, grad_bias
+
+
+class ConvInputGrad(Function):
+    """The input gradient of a convolution: col2im of ``W.T @ grad_rows``. It is linear in
+    ``grad`` and in ``weight``, so its own gradients are a convolution and a weight gradient."""
+
+    @staticmethod
+    def forward(ctx, grad, weight, window, groups, batch_last):
+        w = weight.data.reshape(weight.shape[0], -1)
+        grad_rows = _to_rows(grad.data, batch_last)
+        grad_col = (_t(_stacked(w, groups)) @ _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
+        ctx.save_for_backward(grad, weight)
+        return col2im(_six_d(grad_col, window, batch_last), window, batch_last)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, weight = ctx.saved_tensors
+        needs, options = ctx.needs_input_grad, ctx.attributes
+        outer_grad = Convolution.apply(grad_grad, weight, None, **options) if needs[0] else None
+        weight_grad = ConvWeightGrad.apply(grad, grad_grad, None, **options) if needs[1] else None
+        return outer_grad, weight_grad
+
+
+class ConvWeightGrad(Function):
+    """The weight gradient of a convolution: ``grad_rows @ col.T``, from the forward's column
+    matrix ``col`` when it is passed, else from im2col of ``input``."""
+
+    @staticmethod
+    def forward(ctx, grad, input, col, window, groups, batch_last):
+        if col is None:
+            col = _columns(input.data, window, batch_last)
+        grad_rows = _to_rows(grad.data, batch_last)
+        grad_w = _stacked(grad_rows, groups) @ _t(_stacked(col, groups))
+        ctx.save_for_backward(grad, input)
         kh, kw = window.kernel
-        rows, columns = col.shape
-        n = columns // (window.output_hw[0] * window.output_hw[1])
-        return col2im(col.data.reshape((rows // (kh * kw), kh, kw) + _columns_shape(window, n, batch_last)), window,
-                      batch_last)
+        return grad_w.reshape(grad.shape[1], input.shape[1] // groups, kh, kw)
 
     @staticmethod
-    def backward(ctx, grad):
-        return Im2col.apply(grad, **ctx.attributes)
-
-
-class ChannelsFirst(Function):
-    """The product ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)`` plus the bias.
-
-    The result is a transposed view of the product (the memory stays channel-major; later
-    ops read it in place), with the bias added when there is one. ``batch_last`` says that
-    the product's columns are ordered ``(OH, OW, N)``."""
-
-    @staticmethod
-    def forward(ctx, rows, bias, shape, batch_last=False):
-        n, o, oh, ow = shape
-        ctx.rows_shape = rows.shape
-        if batch_last:
-            out = rows.data.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
-        else:
-            out = rows.data.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-        return out + bias.data.reshape(1, o, 1, 1) if bias is not None else out
-
-    @staticmethod
-    def backward(ctx, grad):
-        batch_last = ctx.attributes.get("batch_last", False)
-        needs = ctx.needs_input_grad
-        grad_rows = ToRows.apply(grad, rows_shape=ctx.rows_shape, batch_last=batch_last) if needs[0] else None
-        grad_bias = grad.sum((0, 2, 3)) if needs[1] else None
-        return grad_rows, grad_bias
-
-
-class ToRows(Function):
-    """``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``: the adjoint of ChannelsFirst (without bias)."""
-
-    @staticmethod
-    def forward(ctx, x, rows_shape, batch_last=False):
-        ctx.shape = x.shape
-        return x.data.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(rows_shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return ChannelsFirst.apply(grad, None, shape=ctx.shape, batch_last=ctx.attributes.get("batch_last", False))
+    def backward(ctx, grad_grad):
+        grad, input = ctx.saved_tensors
+        needs, options = ctx.needs_input_grad, ctx.attributes
+        outer_grad = Convolution.apply(input, grad_grad, None, **options) if needs[0] else None
+        input_grad = ConvInputGrad.apply(grad, grad_grad, **options) if needs[1] else None
+        return outer_grad, input_grad, None
 
 
 def _four_d(op: str, x: Tensor, what: str = "input") -> None:
@@ -261,14 +335,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         raise ShapeError("conv2d: padding='same' is not supported for strided convolutions")
     window = make_window("conv2d", (h, w), (kh, kw), stride, _conv_padding(padding, (kh, kw), dilation),
                          dilation, channels_shape=(n, c))
-    oh, ow = window.output_hw
-
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
-        batch_last = window.stride[1] == 1  # long contiguous runs; see the module docstring
-        col = Im2col.apply(input, window=window, batch_last=batch_last)  # (C*KH*KW, N*OH*OW)
-        if groups == 1:
-            rows = MatMul.apply(weight.reshape(out_channels, -1), col)  # the one large matmul
-        else:  # one matmul per group, batched
-            col = col.reshape(groups, group_channels * kh * kw, n * oh * ow)
-            rows = MatMul.apply(weight.reshape(groups, out_channels // groups, -1), col).reshape(out_channels, -1)
-        return ChannelsFirst.apply(rows, bias, shape=(n, out_channels, oh, ow), batch_last=batch_last)
+        # stride 1: columns ordered (OH, OW, N), long contiguous runs (see the module docstring)
+        return Convolution.apply(input, weight, bias, window=window, groups=groups, batch_last=window.stride[1] == 1)

@@ -146,6 +146,20 @@ def test_local_response_norm_matches_pytorch(size, channels):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ignored_and_spatial_targets_match_pytorch(reduction):
+    target = R.integers(0, 4, (3, 5))
+    target[0, 1] = target[2, 3] = 2  # the ignored class below
+    weight = R.uniform(0.5, 2, 4)
+    for kwargs in (dict(ignore_index=2), dict(ignore_index=2, weight=weight)):
+        ours = {k: mg.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+        theirs = {k: torch.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+        compare(lambda x: F.cross_entropy(x, mg.tensor(target), reduction=reduction, **ours),
+                lambda x: TF.cross_entropy(x, torch.tensor(target), reduction=reduction, **theirs), n(3, 4, 5))
+        compare(lambda x: F.nll_loss(x, mg.tensor(target[0]), reduction=reduction, **ours),
+                lambda x: TF.nll_loss(x, torch.tensor(target[0]), reduction=reduction, **theirs), n(5, 4))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_losses_match_pytorch(reduction):
     target = R.integers(0, 5, 6)
     compare(lambda x: F.cross_entropy(x, mg.tensor(target), reduction=reduction),

@@ -284,7 +284,27 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - y.exp() * sum(grad, ctx.attributes["dim"], keepdim=True)
+        return LogSoftmaxBackward.apply(grad, y, dim=ctx.attributes["dim"])
+
+
+class LogSoftmaxBackward(Function):
+    """``grad - exp(y) * grad.sum(dim)`` for the log-softmax output ``y``, as one node; its own
+    backward is written with Tensor ops, for gradients of gradients."""
+
+    @staticmethod
+    def forward(ctx, grad, y, dim):
+        ctx.save_for_backward(grad, y)
+        return grad.data - np.exp(y.data) * grad.data.sum(axis=dim, keepdims=True)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, y = ctx.saved_tensors
+        dim = ctx.attributes["dim"]
+        p = y.exp()
+        # the op is linear in grad: its adjoint is gg - sum(gg * p); and d/dy = -gg * p * sum(grad)
+        grad_of_grad = grad_grad - sum(grad_grad * p, dim, keepdim=True) if ctx.needs_input_grad[0] else None
+        grad_of_y = -(grad_grad * p) * sum(grad, dim, keepdim=True) if ctx.needs_input_grad[1] else None
+        return grad_of_grad, grad_of_y
 
 
 def _softmax_dim(x: Tensor, dim, op: str) -> int:

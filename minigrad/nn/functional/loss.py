@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd.function import composite
+from minigrad.autograd.function import Function, composite
 from minigrad.errors import DtypeError, ShapeError, TargetError
 from minigrad.tensor import Tensor
 
@@ -78,15 +78,66 @@ def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
     if input.ndim == 0:
         raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
     _check_target(op, input, target, ignore_index)
-    class_dim = 1 if input.ndim > 1 else 0
     ignored = target.data == ignore_index
-    labels = np.where(ignored, 0, target.data)
-    picked = -input.gather(class_dim, Tensor._make(np.expand_dims(labels, class_dim))).squeeze(class_dim)
-    if weight is None and not ignored.any():
-        return _reduce(picked, reduction)
-    per_target = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight.data[labels].astype(input.dtype)
-    per_target = np.where(ignored, 0, per_target).astype(input.dtype)
-    return _reduce(picked * Tensor._make(per_target), reduction, Tensor._make(np.asarray(per_target.sum())))
+    labels, weights = target.data, None
+    if weight is not None or ignored.any():
+        labels = np.where(ignored, 0, labels)
+        weights = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight.data[labels].astype(input.dtype)
+        weights[ignored] = 0
+    return NllLoss.apply(input, labels=labels, weights=weights, reduction=reduction)
+
+
+def _picks(labels: np.ndarray, class_dim: int) -> tuple:
+    """The index that picks ``x[n, labels[n], ...]`` for every sample (and position)."""
+    grids = list(np.indices(labels.shape, sparse=True))
+    grids.insert(class_dim, labels)
+    return tuple(grids)
+
+
+class NllLoss(Function):
+    """``-weights[n] * input[n, labels[n]]``, reduced: one graph node. It is linear in the
+    input; its backward (:class:`NllLossBackward`, the adjoint) and it are each other's
+    gradient, as im2col and col2im are."""
+
+    @staticmethod
+    def forward(ctx, input, labels, weights, reduction):
+        class_dim = 1 if input.ndim > 1 else 0
+        ctx.input_shape = input.shape
+        losses = -input.data[_picks(labels, class_dim)]
+        if weights is not None:
+            losses = losses * weights
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return total
+        return total / (losses.size if weights is None else weights.sum())
+
+    @staticmethod
+    def backward(ctx, grad):
+        return NllLossBackward.apply(grad, shape=ctx.input_shape, **ctx.attributes)
+
+
+class NllLossBackward(Function):
+    """Zeros of the input's shape with ``-grad * weights[n]`` (divided by the total weight for
+    the mean) at each sample's label: the backward of :class:`NllLoss`."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, labels, weights, reduction):
+        class_dim = 1 if len(shape) > 1 else 0
+        scale = -np.broadcast_to(grad.data, labels.shape)
+        if reduction == "mean":
+            scale = scale / (labels.size if weights is None else weights.sum())
+        if weights is not None:
+            scale = scale * weights
+        out = np.zeros(shape, dtype=grad.dtype)
+        out[_picks(labels, class_dim)] = scale
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        a = ctx.attributes
+        return NllLoss.apply(grad_grad, labels=a["labels"], weights=a["weights"], reduction=a["reduction"])
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,

@@ -7,6 +7,7 @@ import numpy as np
 from minigrad import ops
 from minigrad.autograd.function import Function
 from minigrad.errors import DtypeError, ShapeError
+from minigrad.ops.arithmetic import MatMul
 from minigrad.tensor import Tensor
 
 
@@ -23,10 +24,11 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        rows = grad.reshape(-1, grad.shape[-1])
-        grad_x = grad @ weight if need_x else None
+        # a batch of matrices: its rows are the samples
+        rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
+        grad_x = MatMul.apply(grad, weight) if need_x else None
         # (out, N) @ (N, in): the weight gradient comes out contiguous, like the weight
-        grad_w = rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None
+        grad_w = MatMul.apply(rows.mT, x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
         grad_b = rows.sum(0) if need_b else None
         return grad_x, grad_w, grad_b
 

@@ -60,6 +60,13 @@ def test_conv2d_unbatched_and_same_padding():
     assert F.conv2d(leaf(x[None]), leaf(w), padding="valid").shape == (1, 3, 3, 5)
 
 
+def test_conv2d_and_linear_refuse_a_bias_of_another_dtype():
+    with pytest.raises(mg.errors.DtypeError, match="conv2d: bias is float64 but weight is float32"):
+        F.conv2d(mg.randn(1, 1, 3, 3), mg.randn(1, 1, 2, 2), mg.zeros(1, dtype=mg.float64))
+    with pytest.raises(mg.errors.DtypeError, match="linear: bias is float64 but weight is float32"):
+        F.linear(mg.randn(2, 3), mg.randn(4, 3), mg.zeros(4, dtype=mg.float64))
+
+
 def test_conv2d_keeps_float32():
     x, w, b = mg.randn(2, 3, 6, 6, requires_grad=True), mg.randn(4, 3, 3, 3, requires_grad=True), mg.randn(4, requires_grad=True)
     out = F.conv2d(x, w, b, padding=1)

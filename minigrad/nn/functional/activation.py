@@ -51,6 +51,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise DtypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one, e.g. input.to(weight.dtype)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: bias should have shape ({weight.shape[0]},), got {bias.shape}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise DtypeError(f"linear: bias is {bias.dtype} but weight is {weight.dtype}; convert one, e.g. bias.to(weight.dtype)")
     if input.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias)

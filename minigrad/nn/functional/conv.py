@@ -163,12 +163,11 @@ class Convolution(Function):
         col = _columns(input.data, window, batch_last)
         w = weight.data.reshape(weight.shape[0], -1)
         rows = (_stacked(w, groups) @ _stacked(col, groups)).reshape(w.shape[0], -1)
-        out = _to_output(rows, input.shape[0], window, batch_last)
         if bias is not None:
-            out = out + bias.data.reshape(1, -1, 1, 1)
+            rows += bias.data[:, None]  # in place: rows is a new array
         ctx.col = col if ctx.needs_input_grad[1] else None
         ctx.save_for_backward(input, weight)
-        return out
+        return _to_output(rows, input.shape[0], window, batch_last)
 
     @staticmethod
     def backward(ctx, grad):
@@ -330,6 +329,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         )
     if bias is not None and bias.shape != (out_channels,):
         raise ShapeError(f"conv2d: bias should have shape ({out_channels},), got {bias.shape}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise DtypeError(f"conv2d: bias is {bias.dtype} but weight is {weight.dtype}; convert one, e.g. bias.to(weight.dtype)")
     stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
     if padding == "same" and stride != (1, 1):
         raise ShapeError("conv2d: padding='same' is not supported for strided convolutions")

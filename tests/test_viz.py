@@ -110,6 +110,13 @@ def test_nested_modules_give_nested_clusters_with_names_shapes_and_parameters():
     assert any("(5, 2, 4, 4)" in v[0] for v in tensors(nodes, "#f5f5f5").values())
 
 
+def test_the_same_model_draws_the_same_dot_source_every_time():
+    first_model, second_model = Net(), Net()
+    first = mg.viz.draw_graph(first_model(mg.randn(5, 1, 4, 4)), params=first_model).source
+    second = mg.viz.draw_graph(second_model(mg.randn(5, 1, 4, 4)), params=second_model).source
+    assert "subgraph cluster_0" in first and first == second  # clusters are numbered, not named by id()
+
+
 def test_ops_of_a_composite_are_one_node_and_attributes_are_shown():
     x = mg.randn(2, 3, 8, 8, requires_grad=True)
     out = F.dropout(F.local_response_norm(F.max_pool2d(x, 3, 2), 5), 0.25)

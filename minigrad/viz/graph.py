@@ -19,10 +19,11 @@ is fine) and returns a ``graphviz.Digraph`` in which
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -467,14 +468,15 @@ def _edges(graph, reader: _Reader, shown: dict, ids: dict, show_grads: bool, low
             graph.edge(source, target, **attrs)
 
 
-def _emit(graph, cluster: _Cluster, depth: int = 0) -> None:
+def _emit(graph, cluster: _Cluster, depth: int = 0, numbers: Iterator[int] | None = None) -> None:
+    numbers = itertools.count() if numbers is None else numbers  # clusters numbered in order: the same DOT every run
     for node_id, attrs in cluster.nodes:
         graph.node(node_id, **attrs)
-    for child_id, child in cluster.children.items():
-        with graph.subgraph(name=f"cluster_{child_id}_{depth}") as sub:
+    for child in cluster.children.values():
+        with graph.subgraph(name=f"cluster_{next(numbers)}") as sub:
             sub.attr(label=child.label, style="rounded,dashed" if depth else "rounded", color="#7986cb",
                      fontcolor="#283593", labeljust="l")
-            _emit(sub, child, depth + 1)
+            _emit(sub, child, depth + 1, numbers)
 
 
 def _legend(graph, show_grads: bool) -> None:

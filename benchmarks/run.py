@@ -39,7 +39,10 @@ def report(op_rows: list[dict], model_results: dict, threads: int) -> str:
         text = f"- {name}: from batch 8 to 64 the step time grows × {growth:.1f} in minigrad"
         if times[64][1]:
             text += f", × {times[64][1] / times[8][1]:.1f} in PyTorch"
-        lines.append(text + " (× 8 is linear; less means fixed costs are being amortised)")
+        per_image = [times[batch][0] / batch for batch in sorted(times)]
+        verdict = "yes" if all(later <= 1.1 * earlier for earlier, later in zip(per_image, per_image[1:])) else "**no**"
+        lines.append(text + " (× 8 is linear; less means fixed costs are being amortised); at most linear, "
+                     f"the time per image never rising by more than 10 % from one batch size to the next: {verdict}")
     ours_rss, theirs_rss = model_results["memory"]["alexnet_peak_rss"]
     early, late = model_results["memory"]["lenet_rss_100_1000"]
     lines += ["", "### Memory", "",

@@ -84,8 +84,7 @@ class Im2col(Function):
 
     @staticmethod
     def forward(ctx, x, window):
-        col = im2col(x.data, window)
-        return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
+        return _columns(x.data, window, batch_last=False)
 
     @staticmethod
     def backward(ctx, grad):

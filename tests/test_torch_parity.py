@@ -89,7 +89,8 @@ def test_tensor_ops_match_pytorch(name):
 
 CONV_CASES = [
     dict(stride=1, padding=0), dict(stride=2, padding=1), dict(stride=3, padding=2, dilation=2),
-    dict(stride=(2, 1), padding=(0, 1), groups=2), dict(padding="same", dilation=2), dict(stride=4, padding=3),
+    dict(stride=(2, 1), padding=(0, 1), groups=2), dict(stride=(1, 2), padding=1, groups=2), dict(padding="same", dilation=2),
+    dict(stride=4, padding=3),
 ]
 
 

@@ -184,8 +184,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying array (shared, not copied). As in PyTorch, a tensor that requires grad
+        refuses unless ``force=True`` (or call ``.detach().numpy()``): writing into the array
+        would change values the graph has saved."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self.data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:

@@ -74,7 +74,11 @@ def test_attributes():
     assert x.numel() == 6 and len(x) == 2
     assert x.is_leaf and not y.is_leaf
     assert x.grad_fn is None and y.grad_fn is not None
-    assert isinstance(x.numpy(), np.ndarray) and x.numpy() is x.data
+    constant = mg.ones(2)
+    assert isinstance(constant.numpy(), np.ndarray) and constant.numpy() is constant.data
+    with pytest.raises(RuntimeError, match="detach"):  # as PyTorch: x requires grad
+        x.numpy()
+    assert x.detach().numpy() is x.data and x.numpy(force=True) is x.data
     assert mg.tensor([[3.5]]).item() == 3.5
     with pytest.raises(RuntimeError, match="elements"):
         x.item()

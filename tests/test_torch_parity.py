@@ -161,6 +161,19 @@ def test_ignored_and_spatial_targets_match_pytorch(reduction):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_with_nothing_to_average_matches_pytorch(reduction):
+    # every target ignored (PyTorch: nan loss for the mean, zero gradients), and a class of
+    # weight 0 that is the only one present (nan from 0 / 0 in that sample's gradient)
+    weight = np.array([1.0, 0.0, 1.0, 1.0])
+    for target, kwargs in ((np.full(3, -100), {}), (np.array([-100, 1, -100]), {"weight": weight})):
+        compare(lambda x: F.cross_entropy(x, mg.tensor(target), reduction=reduction,
+                                          **{k: mg.tensor(v) for k, v in kwargs.items()}),
+                lambda x: TF.cross_entropy(x, torch.tensor(target), reduction=reduction,
+                                           **{k: torch.tensor(v) for k, v in kwargs.items()}),
+                n(3, 4), double_backward=False)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_losses_match_pytorch(reduction):
     target = R.integers(0, 5, 6)
     compare(lambda x: F.cross_entropy(x, mg.tensor(target), reduction=reduction),

@@ -83,8 +83,9 @@ def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
     if weight is not None or ignored.any():
         labels = np.where(ignored, 0, labels)
         weights = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight.data[labels].astype(input.dtype)
-        weights[ignored] = 0
-    return NllLoss.apply(input, labels=labels, weights=weights, reduction=reduction)
+        weights = np.where(ignored, 0, weights)
+    return NllLoss.apply(input, labels=labels, weights=weights, ignored=ignored if ignored.any() else None,
+                         reduction=reduction)
 
 
 def _picks(labels: np.ndarray, class_dim: int) -> tuple:
@@ -95,23 +96,27 @@ def _picks(labels: np.ndarray, class_dim: int) -> tuple:
 
 
 class NllLoss(Function):
-    """``-weights[n] * input[n, labels[n]]``, reduced: one graph node. It is linear in the
-    input; its backward (:class:`NllLossBackward`, the adjoint) and it are each other's
+    """``-weights[n] * input[n, labels[n]]``, reduced: one graph node. Samples marked
+    ``ignored`` count for nothing, whatever their input (PyTorch skips them). It is linear in
+    the input; its backward (:class:`NllLossBackward`, the adjoint) and it are each other's
     gradient, as im2col and col2im are."""
 
     @staticmethod
-    def forward(ctx, input, labels, weights, reduction):
+    def forward(ctx, input, labels, weights, ignored, reduction):
         class_dim = 1 if input.ndim > 1 else 0
         ctx.input_shape = input.shape
         losses = -input.data[_picks(labels, class_dim)]
         if weights is not None:
             losses = losses * weights
+        if ignored is not None:
+            losses = np.where(ignored, 0, losses)
         if reduction == "none":
             return losses
         total = losses.sum()
         if reduction == "sum":
             return total
-        return total / (losses.size if weights is None else weights.sum())
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: 0 / 0 = nan, as PyTorch
+            return total / (losses.size if weights is None else weights.sum())
 
     @staticmethod
     def backward(ctx, grad):
@@ -120,16 +125,20 @@ class NllLoss(Function):
 
 class NllLossBackward(Function):
     """Zeros of the input's shape with ``-grad * weights[n]`` (divided by the total weight for
-    the mean) at each sample's label: the backward of :class:`NllLoss`."""
+    the mean) at each sample's label, ignored samples left at 0: the backward of
+    :class:`NllLoss`, in PyTorch's order of operations."""
 
     @staticmethod
-    def forward(ctx, grad, shape, labels, weights, reduction):
+    def forward(ctx, grad, shape, labels, weights, ignored, reduction):
         class_dim = 1 if len(shape) > 1 else 0
         scale = -np.broadcast_to(grad.data, labels.shape)
-        if reduction == "mean":
-            scale = scale / (labels.size if weights is None else weights.sum())
-        if weights is not None:
-            scale = scale * weights
+        with np.errstate(invalid="ignore", divide="ignore"):  # a zero total weight gives nan, as PyTorch
+            if reduction == "mean":
+                scale = scale / (labels.size if weights is None else weights.sum())
+            if weights is not None:
+                scale = scale * weights
+        if ignored is not None:
+            scale = np.where(ignored, 0, scale)
         out = np.zeros(shape, dtype=grad.dtype)
         out[_picks(labels, class_dim)] = scale
         return out
@@ -137,7 +146,8 @@ class NllLossBackward(Function):
     @staticmethod
     def backward(ctx, grad_grad):
         a = ctx.attributes
-        return NllLoss.apply(grad_grad, labels=a["labels"], weights=a["weights"], reduction=a["reduction"])
+        return NllLoss.apply(grad_grad, labels=a["labels"], weights=a["weights"], ignored=a["ignored"],
+                             reduction=a["reduction"])
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,

@@ -94,6 +94,26 @@ CONV_CASES = [
 ]
 
 
+# the same (4, 3, 9, 10) input reached through a view op, so that the op sees the memory layout
+# of a batch-last convolution output, a strided slice or a flipped one
+LAYOUTS = {
+    "batch-last": ((3, 9, 10, 4), lambda x: x.permute(3, 0, 1, 2), lambda x: x.permute(3, 0, 1, 2)),
+    "strided": ((4, 3, 18, 10), lambda x: x[:, :, ::2], lambda x: x[:, :, ::2]),
+    "flipped": ((4, 3, 9, 10), lambda x: x[:, :, ::-1], lambda x: x.flip(2)),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_conv2d_and_max_pool2d_match_pytorch_for_any_input_layout(layout):
+    shape, ours, theirs = LAYOUTS[layout]
+    x = n(*shape)
+    for kwargs in (dict(padding=1), dict(stride=2), dict(padding=(0, 2), dilation=2)):
+        compare(lambda x, w: F.conv2d(ours(x), w, **kwargs), lambda x, w: TF.conv2d(theirs(x), w, **kwargs),
+                x, n(5, 3, 3, 3), double_backward=False)
+    compare(lambda x: F.max_pool2d(ours(x), 3, 2, 1, ceil_mode=True),
+            lambda x: TF.max_pool2d(theirs(x), 3, 2, 1, ceil_mode=True), x)
+
+
 @pytest.mark.parametrize("kwargs", CONV_CASES, ids=str)
 def test_conv2d_matches_pytorch(kwargs):
     groups = kwargs.get("groups", 1)

@@ -23,7 +23,7 @@ if args.quick:
 
 model = mg.models.LeNet5()
 optimizer = mg.optim.Adam(model.parameters(), lr=1e-3)
-before = model.features[0].weight.data.copy()
+before = model.features[0].weight.detach().clone()
 history = fit(model, DataLoader(train_set, batch_size=64, shuffle=True, seed=0), optimizer,
               epochs=1 if args.quick else 15, test_loader=DataLoader(test_set, batch_size=256),
               checkpoint_dir=args.out, progress=not args.quick)

@@ -18,7 +18,7 @@ args = parser.parse_args()
 
 mg.manual_seed(0)
 model = mg.models.SimpleConvNet(weight_init_std=0.01)  # the book's network and initialisation
-before = model.features[0].weight.data.copy()
+before = model.features[0].weight.detach().clone()
 train_set = EmbeddedFashionMNIST()
 if args.quick:
     train_set.data, train_set.targets = train_set.data[:500], train_set.targets[:500]

@@ -43,11 +43,21 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_dtype(dtype) -> np.dtype:
+    """``dtype`` (``mg.float32``, ``np.int64``, ``"float64"``, ``float``, ...) as a numpy dtype."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype; use e.g. minigrad.float32 or minigrad.int64") from None
+
+
 def is_floating(dtype) -> bool:
     return np.dtype(dtype).kind == "f"
 
 
-def _category(dtype: np.dtype) -> int:
+def category(dtype: np.dtype) -> int:
     # bool < integer < floating, as in PyTorch's promotion lattice
     return {"b": 0, "u": 1, "i": 1, "f": 2}.get(dtype.kind, 3)
 
@@ -60,7 +70,7 @@ def result_type(a_dtype: np.dtype, a_ndim: int, b_dtype: np.dtype, b_ndim: int) 
     """
     if a_dtype == b_dtype:
         return a_dtype
-    ca, cb = _category(a_dtype), _category(b_dtype)
+    ca, cb = category(a_dtype), category(b_dtype)
     if a_ndim == 0 and b_ndim > 0 and ca <= cb:
         return b_dtype
     if b_ndim == 0 and a_ndim > 0 and cb <= ca:
@@ -75,7 +85,7 @@ def scalar_result_type(tensor_dtype: np.dtype, scalar) -> np.dtype:
     if isinstance(scalar, (bool, np.bool_)):
         return tensor_dtype
     if isinstance(scalar, (int, np.integer)):
-        return tensor_dtype if _category(tensor_dtype) >= 1 else int64
+        return tensor_dtype if category(tensor_dtype) >= 1 else int64
     if isinstance(scalar, (float, np.floating)):
         return tensor_dtype if tensor_dtype.kind == "f" else _default_dtype
     raise TypeError(f"unsupported scalar type {type(scalar).__name__}")

@@ -42,7 +42,7 @@ def filter_grid(weight: np.ndarray, padding: int = 1) -> np.ndarray:
 
 
 def _show_grid(axis, weight, title: str) -> None:
-    grid = filter_grid(weight.data if hasattr(weight, "data") else weight)
+    grid = filter_grid(np.asarray(weight))
     axis.imshow(grid, cmap="gray" if grid.ndim == 2 else None, interpolation="nearest", vmin=0, vmax=1)
     axis.set_title(title, fontsize=9)
     axis.axis("off")
@@ -51,7 +51,7 @@ def _show_grid(axis, weight, title: str) -> None:
 def save_filters(weight, path: str | os.PathLike, title: str = "first-layer filters") -> None:
     """Write a PNG of the filter grid (white = large weight, as in the book's pictures)."""
     plt = _pyplot()
-    rows, columns = filter_grid(weight.data if hasattr(weight, "data") else weight).shape[:2]
+    rows, columns = filter_grid(np.asarray(weight)).shape[:2]
     figure, axis = plt.subplots(figsize=(max(3, columns / 6), max(3, rows / 6) + 0.4), dpi=100)
     _show_grid(axis, weight, title)
     figure.tight_layout()

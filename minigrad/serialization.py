@@ -38,7 +38,7 @@ class CheckpointError(ValueError):
 
 def _encode(value: Any, path: str, arrays: dict) -> Any:
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
         if array.dtype.kind not in _ALLOWED_KINDS:

@@ -1,6 +1,6 @@
 """``Tensor``: a numpy array that remembers how it was computed.
 
-A Tensor holds its value in ``.data`` (a ``numpy.ndarray``). When it was produced by an op from
+A Tensor holds its value in ``._data`` (a ``numpy.ndarray``). When it was produced by an op from
 inputs that require grad, ``.grad_fn`` is that op's graph node and ``.backward()`` sends
 gradients back through the graph into the ``.grad`` of the leaves.
 
@@ -17,23 +17,34 @@ from minigrad import _dtype
 from minigrad.errors import DtypeError
 
 
-def _to_array(data: Any, dtype=None) -> np.ndarray:
-    """``data`` as an array, with minigrad's rule for Python data: numbers and lists become the
-    default dtype (bools stay bool); numpy arrays keep their dtype."""
+def _to_array(data: Any, dtype=None, infer: bool = False) -> np.ndarray:
+    """``data`` as an array. numpy arrays (and Tensors) keep their dtype. Python numbers become
+    the default dtype and bools stay bool (``Tensor(...)``, as ``torch.Tensor``), or with ``infer=True`` (``tensor(...)``,
+    as ``torch.tensor``) int64 for integers, bool for bools and the default dtype for floats."""
     if isinstance(data, Tensor):
-        array = data.data
+        array = data._data
     elif isinstance(data, np.ndarray):
         array = data
     elif isinstance(data, np.generic):
         array = np.asarray(data)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [d.data if isinstance(d, Tensor) else d for d in data]
+            data = [d.item() if isinstance(d, Tensor) and d._data.ndim == 0 else d for d in data]
+            data = [d._data if isinstance(d, Tensor) else d for d in data]
         array = np.asarray(data)
-        if dtype is None and array.dtype.kind in "iuf":
+        if array.dtype.kind in "cOUSV" and dtype is None:
+            raise TypeError(
+                f"tensor: can't convert data of numpy dtype {array.dtype} (from {type(data).__name__}) "
+                "to a Tensor; minigrad tensors hold bool, integer or floating-point numbers"
+            )
+        if dtype is None and array.dtype.kind == "f":
             array = array.astype(_dtype.get_default_dtype())
-    if dtype is not None and array.dtype != np.dtype(dtype):
-        array = array.astype(dtype)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(_dtype.int64 if infer else _dtype.get_default_dtype())
+    if dtype is not None:
+        dtype = _dtype.as_dtype(dtype)
+        if array.dtype != dtype:
+            array = array.astype(dtype)
     return array
 
 
@@ -48,18 +59,46 @@ class Tensor:
     [[2.0, 4.0], [6.0, 8.0]]
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_hooks", "name", "__weakref__")
-    # numpy defers binary operators to Tensor (so ``array * tensor`` is a Tensor)
-    __array_ufunc__ = None
+    # _vc: the version counter, a one-element list shared with views (None until first needed);
+    # _view: (root tensor, view steps, version when this view's grad_fn was made) for views
+    __slots__ = (
+        "_data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_hooks", "name", "_vc", "_view",
+        "__weakref__",
+    )
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy meeting a Tensor. ``array + tensor`` (and the other operators) is the Tensor op,
+        recorded for autograd. Any other ufunc (``np.exp(t.data)``) runs on the values and gives
+        a Tensor outside the graph, so, as in PyTorch, a tensor that requires grad is refused
+        there rather than silently cut from the graph."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _OPERATORS:
+            return getattr(ops, _OPERATORS[ufunc])(*inputs)
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if x._requires_grad:
+                    raise RuntimeError(
+                        f"numpy's {ufunc.__name__} can't take a Tensor that requires grad (it would "
+                        "leave the graph); use the minigrad op, or .detach() if that is intended"
+                    )
+                x = x._data
+            arrays.append(x)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in kwargs["out"])
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if isinstance(result, tuple):
+            return tuple(Tensor._make(np.asarray(r)) for r in result)
+        return None if result is None else Tensor._make(np.asarray(result))
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None) -> None:
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         self.grad: Tensor | None = None
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
         self._hooks = None
         self.name: str | None = None
+        self._vc = None
+        self._view = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -67,14 +106,34 @@ class Tensor:
     def _make(cls, data: np.ndarray) -> "Tensor":
         """A Tensor around ``data`` without any checks (used by the ops)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.grad_fn = None
         t._requires_grad = False
         t._output_nr = 0
         t._hooks = None
         t.name = None
+        t._vc = None
+        t._view = None
         return t
+
+    # -- the array and its version -----------------------------------------------------------------
+    @property
+    def data(self) -> "Tensor":
+        """The same values as a Tensor that shares memory with this one and is cut from the
+        graph, as in PyTorch (``x.data.zero_()``, ``torch.max(out.data, 1)``). Changes made
+        through it are not tracked by autograd; ``.detach()`` is the tracked way. The numpy array
+        itself is ``.numpy()``."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor (or a view of its memory) has seen."""
+        return 0 if self._vc is None else self._vc[0]
 
     # -- autograd state ---------------------------------------------------------------------------
     @property
@@ -87,10 +146,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Mark a leaf as needing gradients (only floating tensors can)."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise DtypeError(
                 f"only floating-point tensors can require gradients, but this tensor is "
-                f"{self.data.dtype}; convert it first, e.g. t.float().requires_grad_()"
+                f"{self._data.dtype}; convert it first, e.g. t.float().requires_grad_()"
             )
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
@@ -146,8 +205,13 @@ class Tensor:
         return _HookHandle(self.grad_fn._hooks[self._output_nr], hook)
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor._make(self.data)
+        """The same data, cut from the graph. It shares this tensor's memory and version counter,
+        so an in-place change through it is still caught by a backward that needs the values."""
+        out = Tensor._make(self._data)
+        if self._vc is None:
+            self._vc = [0]
+        out._vc = self._vc
+        return out
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
@@ -157,32 +221,32 @@ class Tensor:
     # -- array facts -----------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     def size(self, dim: int | None = None):
         """The shape, or the length of one dimension."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[dim]
+            return self._data.shape
+        return self._data.shape[dim]
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The underlying array (shared, not copied). As in PyTorch, a tensor that requires grad
@@ -190,18 +254,18 @@ class Tensor:
         would change values the graph has saved."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to a Python number")
-        return self.data.reshape(()).item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to a Python number")
+        return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -210,12 +274,12 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __iter__(self) -> Iterator["Tensor"]:
         for i in range(len(self)):
@@ -224,10 +288,10 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_):
-            extras.append(f"dtype=minigrad.{self.data.dtype}")
+        if self._data.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_):
+            extras.append(f"dtype=minigrad.{self._data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self._requires_grad:
@@ -255,20 +319,90 @@ class Tensor:
         return self.to(_dtype.bool_)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
-    # -- in-place helpers (data only, no graph: for initialisation and updates) ------------------
+    # -- in-place ops (see minigrad/ops/inplace.py: versions, rebasing, views) ------------------
+    def add_(self, other, *, alpha=1) -> "Tensor":
+        other = other if alpha == 1 else other * alpha
+        return self if _fast(self, np.add, other) else _inplace(self, "add_", ops.add, other)
+
+    def sub_(self, other, *, alpha=1) -> "Tensor":
+        other = other if alpha == 1 else other * alpha
+        return self if _fast(self, np.subtract, other) else _inplace(self, "sub_", ops.sub, other)
+
+    def mul_(self, other) -> "Tensor":
+        if _fast(self, np.multiply, other):
+            return self
+        return _inplace(self, "mul_", ops.mul, other, saves_self=_requires_grad(other))
+
+    def div_(self, other, *, rounding_mode=None) -> "Tensor":
+        if rounding_mode is not None:
+            return _inplace(self, "div_", ops.div, other, rounding_mode)
+        if self.dtype.kind == "f" and _fast(self, np.true_divide, other):
+            return self
+        return _inplace(self, "div_", ops.div, other, saves_self=_requires_grad(other))
+
+    def pow_(self, exponent) -> "Tensor":
+        return _inplace(self, "pow_", ops.pow, exponent, saves_self=True)
+
+    def neg_(self) -> "Tensor":
+        return _inplace(self, "neg_", ops.neg)
+
+    def exp_(self) -> "Tensor":
+        return _inplace(self, "exp_", ops.exp)
+
+    def relu_(self) -> "Tensor":
+        return ops.relu_(self)
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        return _inplace(self, "clamp_", ops.clamp, min, max, saves_self=True)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        return _inplace(self, "masked_fill_", _masked_fill, mask, value)
+
+    def fill_(self, value) -> "Tensor":
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions")
+        if not _inplace_ops.needs_graph(self, (value,)) and self._data.flags.writeable:
+            self._data[...] = value._data if isinstance(value, Tensor) else value
+            _inplace_ops.bump(self)
+            return self
+        return _inplace(self, "fill_", _replace, value)
+
     def zero_(self) -> "Tensor":
-        self.data[...] = 0
-        return self
+        return self.fill_(0)
 
-    def fill_(self, value: float) -> "Tensor":
-        self.data[...] = value
-        return self
+    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
+        """Copy ``src``'s values (broadcast, converted to this dtype) into this tensor."""
+        src = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+        try:
+            np.broadcast_shapes(src.shape, self.shape)
+        except ValueError:
+            raise RuntimeError(f"copy_: the source of shape {list(src.shape)} can't be broadcast to {list(self.shape)}") from None
+        return _inplace(self, "copy_", _replace, ops.cast(src, self.dtype))
 
-    def copy_(self, other: Any) -> "Tensor":
-        self.data[...] = other.data if isinstance(other, Tensor) else other
-        return self
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
+        values = _rng(generator).uniform(a, b, self.shape).astype(self.dtype)
+        return _inplace(self, "uniform_", _replace, Tensor._make(values))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
+        values = _rng(generator).normal(mean, std, self.shape).astype(self.dtype)
+        return _inplace(self, "normal_", _replace, Tensor._make(values))
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None) -> "Tensor":
+        """``self[index[i][j]][j] = src[i][j]`` for ``dim=0`` (PyTorch's ``scatter_``); ``value=``
+        (or a number as ``src``) writes one number."""
+        return _inplace(self, "scatter_", ops.scatter, dim, index, src if value is None else value)
+
+    def __iadd__(self, other): return self.add_(other)
+    def __isub__(self, other): return self.sub_(other)
+    def __imul__(self, other): return self.mul_(other)
+    def __itruediv__(self, other): return self.div_(other)
+
+    def __setitem__(self, index, value) -> None:
+        _inplace_ops.setitem(self, index, value)
 
     def clone(self) -> "Tensor":
         """A differentiable copy."""
@@ -310,21 +444,14 @@ class Tensor:
     def __and__(self, other): return ops.logical_and(self, other)
     def __or__(self, other): return ops.logical_or(self, other)
 
-    def any(self) -> "Tensor": return Tensor._make(np.asarray(self.data.any()))
-    def all(self) -> "Tensor": return Tensor._make(np.asarray(self.data.all()))
+    def any(self, dim=None, keepdim: bool = False, *, axis=None, out=None) -> "Tensor":
+        return Tensor._make(np.asarray(self._data.any(axis=dim if axis is None else axis, keepdims=keepdim)))
+
+    def all(self, dim=None, keepdim: bool = False, *, axis=None, out=None) -> "Tensor":
+        return Tensor._make(np.asarray(self._data.all(axis=dim if axis is None else axis, keepdims=keepdim)))
 
     # -- indexing --------------------------------------------------------------------------------
     def __getitem__(self, index): return ops.getitem(self, index)
-
-    def __setitem__(self, index, value) -> None:
-        from minigrad.autograd.grad_mode import is_grad_enabled
-
-        if self._requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "in-place assignment into a tensor that requires grad is not supported; "
-                "build a new tensor (e.g. with mg.where) or assign under mg.no_grad()"
-            )
-        self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
     def gather(self, dim: int, index): return ops.gather(self, dim, index)
 
@@ -388,8 +515,8 @@ class _HookHandle:
 def _plain_index(index):
     """An index with Tensors replaced by their arrays."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    return index._data if isinstance(index, Tensor) else index
 
 
 from minigrad.autograd import function as _function  # noqa: E402
@@ -397,3 +524,39 @@ from minigrad.autograd import function as _function  # noqa: E402
 _function._Tensor.cls = Tensor  # graph nodes wrap their outputs in Tensors
 
 from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
+from minigrad.ops import inplace as _inplace_ops  # noqa: E402
+
+_inplace = _inplace_ops.apply_inplace
+_OPERATORS = {
+    np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div", np.power: "pow",
+    np.matmul: "matmul", np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
+    np.greater: "gt", np.greater_equal: "ge",
+}
+_fast = _inplace_ops.fast_arithmetic
+
+
+def _requires_grad(x) -> bool:
+    return isinstance(x, Tensor) and x._requires_grad
+
+
+def _replace(current: Tensor, value) -> Tensor:
+    """``value`` (converted to ``current``'s dtype) broadcast over ``current``, for ``fill_`` and
+    ``copy_``: a node that also takes ``current`` as an input, with zero gradient, as PyTorch
+    records these."""
+    if isinstance(value, Tensor):
+        value = ops.cast(value, current.dtype)
+    else:
+        value = Tensor._make(np.asarray(value).astype(current.dtype))
+    return ops.where(Tensor._make(np.ones((), dtype=bool)), value, current)
+
+
+def _masked_fill(current: Tensor, mask, value) -> Tensor:
+    return ops.masked_fill(current, mask, value)
+
+
+def _rng(generator):
+    from minigrad.random import default_generator
+
+    if generator is None:
+        return default_generator()
+    return getattr(generator, "numpy_generator", generator)

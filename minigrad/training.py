@@ -44,8 +44,8 @@ def evaluate(model, loader, loss_fn: Callable = F.cross_entropy) -> dict:
             for images, labels in loader:
                 logits = model(images)
                 total_loss += float(loss_fn(logits, labels, reduction="sum").item())
-                correct += int((logits.data.argmax(1) == labels.data).sum())
-                count += len(labels.data)
+                correct += int((logits._data.argmax(1) == labels._data).sum())
+                count += len(labels._data)
     finally:
         model.train(was_training)
     return {"loss": total_loss / max(count, 1), "accuracy": correct / max(count, 1)}
@@ -135,9 +135,9 @@ def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, pro
         loss = loss_fn(logits, labels)
         loss.backward()
         optimizer.step()
-        batch = len(labels.data)
+        batch = len(labels._data)
         total_loss += float(loss.item()) * batch
-        correct += int((logits.data.argmax(1) == labels.data).sum())
+        correct += int((logits._data.argmax(1) == labels._data).sum())
         count += batch
         if bar is not None:
             bar.update(1)

@@ -11,7 +11,7 @@ from minigrad.autograd.function import _SavedOutput
 
 def float_dtypes(values):
     for value in values:
-        data = value.data if isinstance(value, (mg.Tensor, _SavedOutput)) else value
+        data = value._data if isinstance(value, (mg.Tensor, _SavedOutput)) else value
         if isinstance(data, np.ndarray) and data.dtype.kind == "f":
             yield data.dtype
 

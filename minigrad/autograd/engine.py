@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from minigrad.autograd.function import Function, FREED_MESSAGE
-from minigrad.autograd.grad_mode import _GradState
+from minigrad.autograd.grad_mode import grad_state
 
 
 class _GradNorms:
@@ -71,7 +71,7 @@ def _as_grad_tensor(grad, like_shape: tuple, like_dtype: np.dtype, node: Functio
 
     if not isinstance(grad, Tensor):
         grad = Tensor._make(np.asarray(grad, dtype=like_dtype))
-    data = grad.data
+    data = grad._data
     if data.shape != like_shape:
         raise RuntimeError(
             f"{node.name()} backward, input {position}: gradient has shape {data.shape} but the "
@@ -150,23 +150,23 @@ class _Pass:
         if self.create_graph:
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
             return
-        data = grad.data
+        data = grad._data
         if leaf.grad is None:
             if self._may_be_shared(data, incoming):
                 data = data.copy()
             self.leaf_arrays.add(id(data))
             leaf.grad = Tensor._make(data)
-        elif leaf.grad.data.flags.writeable and leaf.grad.shape == data.shape:
-            leaf.grad.data += data
+        elif leaf.grad._data.flags.writeable and leaf.grad.shape == data.shape:
+            leaf.grad._data += data
         else:
-            leaf.grad = Tensor._make(leaf.grad.data + data)
+            leaf.grad = Tensor._make(leaf.grad._data + data)
 
     def _may_be_shared(self, data: np.ndarray, incoming: list) -> bool:
         # A backward may pass its incoming gradient through unchanged (add, reshape, ...); a leaf
         # must own its .grad so that later in-place accumulation touches nothing else.
         if not data.flags.writeable or id(data) in self.leaf_arrays:
             return True
-        return any(g is not None and np.may_share_memory(data, g.data) for g in incoming)
+        return any(g is not None and np.may_share_memory(data, g._data) for g in incoming)
 
     # -- running the graph -------------------------------------------------------------------------
     def run(self, roots: Sequence, root_grads: Sequence) -> None:
@@ -179,8 +179,8 @@ class _Pass:
             else:
                 self.add_to_node(root.grad_fn, root._output_nr, grad)
 
-        previous = _GradState.enabled
-        _GradState.enabled = self.create_graph
+        previous = grad_state.enabled
+        grad_state.enabled = self.create_graph
         try:
             for node in order:
                 grads = self.buffers.pop(id(node), None)
@@ -191,7 +191,7 @@ class _Pass:
                     continue
                 self._run_node(node, grads)
         finally:
-            _GradState.enabled = previous
+            grad_state.enabled = previous
 
     def _before_node(self, node: Function, grads: list) -> list:
         """Hooks, retained gradients and ``autograd.grad`` targets at the node's outputs."""
@@ -210,7 +210,7 @@ class _Pass:
                     g = grads[nr] if self.create_graph else grads[nr].detach()
                     tensor.grad = g if tensor.grad is None else tensor.grad + g
         if _GradNorms.recording:
-            node._grad_norms = tuple(None if g is None else float(np.linalg.norm(g.data)) for g in grads)
+            node._grad_norms = tuple(None if g is None else float(np.linalg.norm(g._data)) for g in grads)
         if self.targets is not None:
             for nr, g in enumerate(grads):
                 key = (id(node), nr)
@@ -235,7 +235,7 @@ class _Pass:
                 shape, dtype = parent._outputs[nr]
                 self.add_to_node(parent, nr, _as_grad_tensor(grad, shape, dtype, node, position))
             else:
-                grad = _as_grad_tensor(grad, parent.data.shape, parent.data.dtype, node, position)
+                grad = _as_grad_tensor(grad, parent._data.shape, parent._data.dtype, node, position)
                 self.add_to_leaf(parent, grad, grads)
         if not self.retain_graph:
             node._release()

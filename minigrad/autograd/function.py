@@ -6,7 +6,7 @@ static methods::
     class Exp(Function):
         @staticmethod
         def forward(ctx, x):              # runs on the data, never recorded
-            y = np.exp(x.data)
+            y = np.exp(x._data)
             ctx.save_for_backward(y)      # the output itself may be saved
             return y
 
@@ -28,12 +28,13 @@ which keeps gradients of gradients exact.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
 import numpy as np
 
-from minigrad.autograd.grad_mode import _GradState
+from minigrad.autograd.grad_mode import grad_state
 
 FREED_MESSAGE = (
     "{op}: trying to backward through the graph a second time (or to read saved tensors after "
@@ -43,20 +44,36 @@ FREED_MESSAGE = (
 )
 
 
+MODIFIED_MESSAGE = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: [minigrad.{dtype} {shape}], which is {owner}, is at version {now}; expected "
+    "version {saved} instead. Hint: an in-place operation (add_, +=, t[i] = v, an optimizer "
+    "step, ...) changed it after the forward that saved it and before this backward; use the "
+    "out-of-place form, call .clone() first, or run the backward before the update."
+)
+
+
 class _SavedOutput:
-    """An output of the node itself, saved by ``save_for_backward``: data only, no Tensor."""
+    """An output of the node itself, saved by ``save_for_backward``: its data and version
+    counter, no Tensor (that would be a reference cycle)."""
 
-    __slots__ = ("index", "data")
+    __slots__ = ("index", "_data", "counter", "version")
 
-    def __init__(self, index: int, data: np.ndarray) -> None:
+    def __init__(self, index: int, data: np.ndarray, counter: list) -> None:
         self.index = index
-        self.data = data
+        self._data = data
+        self.counter = counter
+        self.version = counter[0]
 
 
-class _Scope:
-    """The stack of labels (module objects) active while ops are recorded, for graph drawing."""
+class _Scope(threading.local):
+    """The stack of labels (module objects) active while ops are recorded, for graph drawing;
+    per thread, like grad mode."""
 
     current: tuple = ()
+
+
+_Scope = _Scope()  # type: ignore[misc]
 
 
 class scope:
@@ -108,6 +125,10 @@ def composite(name: str, *inputs, **attributes) -> scope:
     return scope(Composite(name, attributes, inputs))
 
 
+#: set by ``minigrad.ops.inplace``: gives a view whose root was changed in place a fresh grad_fn
+refresh_view = None
+
+
 class _Tensor:
     """``minigrad.tensor.Tensor``, set when that module is imported (it imports this one)."""
 
@@ -116,7 +137,7 @@ class _Tensor:
 
 def _output(raw: Any):
     """A Tensor around what ``forward`` returned (an array, a number or a Tensor)."""
-    return _Tensor.cls._make(raw.data if isinstance(raw, _Tensor.cls) else np.asarray(raw))
+    return _Tensor.cls._make(raw._data if isinstance(raw, _Tensor.cls) else np.asarray(raw))
 
 
 class Function:
@@ -132,7 +153,7 @@ class Function:
     materialize_grads = True
 
     __slots__ = (
-        "next_functions", "needs_input_grad", "_saved", "_freed", "_outputs", "_hooks",
+        "next_functions", "needs_input_grad", "_saved", "_versions", "_freed", "_outputs", "_hooks",
         "_retained", "_attrs", "_scope", "_constants", "_grad_norms", "_may_release", "__dict__", "__weakref__",
     )
 
@@ -147,8 +168,13 @@ class Function:
 
     # -- what forward and backward use ---------------------------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
-        """Keep inputs or outputs (Tensors or arrays) for backward; read with ``saved_tensors``."""
+        """Keep inputs or outputs (Tensors or arrays) for backward; read with ``saved_tensors``.
+
+        Each saved Tensor's version is remembered: if an in-place op changes it before
+        backward, reading ``saved_tensors`` raises instead of using the changed values."""
         self._saved = tensors
+        Tensor = _Tensor.cls
+        self._versions = [t._vc[0] if isinstance(t, Tensor) and t._vc is not None else 0 for t in tensors]
 
     def release_saved(self) -> None:
         """Drop the saved values (and whatever else forward stored on ``ctx``) now, inside
@@ -165,33 +191,57 @@ class Function:
         if self._freed:
             raise RuntimeError(FREED_MESSAGE.format(op=self.name()))
         saved = self._saved or ()
-        return tuple(self._unpack(item) for item in saved)
+        return tuple([self._unpack(item, version) for item, version in zip(saved, self._versions)])
 
-    def _unpack(self, item: Any) -> Any:
+    def _unpack(self, item: Any, version: int) -> Any:
+        Tensor = _Tensor.cls
+        if isinstance(item, Tensor):
+            if item._vc is not None and item._vc[0] != version:
+                self._raise_modified(item, item._vc[0], version)
+            return item
         if isinstance(item, _SavedOutput):
-            out = _Tensor.cls._make(item.data)
-            if item.data.dtype.kind == "f":
+            if item.counter[0] != item.version:
+                self._raise_modified(item, item.counter[0], item.version)
+            out = _Tensor.cls._make(item._data)
+            if item._data.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = item.index
             return out
         return item
 
+    def _raise_modified(self, item: Any, now: int, saved: int):
+        if isinstance(item, _SavedOutput):
+            owner = f"output {item.index} of {self!r}"
+        elif item.grad_fn is not None:
+            owner = f"output {item._output_nr} of {item.grad_fn!r}"
+        else:
+            owner = "a leaf tensor" if item._requires_grad else "a tensor that does not require grad"
+        raise RuntimeError(MODIFIED_MESSAGE.format(
+            dtype=item._data.dtype, shape=list(item._data.shape), owner=owner, now=now, saved=saved,
+        ) + f" (the saved value was needed by {self!r})")
+
     # -- recording -------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the arguments and record the node when any input requires grad."""
+        Tensor = _Tensor.cls
+        previous = grad_state.enabled
+        if previous:
+            for a in args:
+                if isinstance(a, Tensor) and a._view is not None and a._view[2] != a._vc[0]:
+                    refresh_view(a)  # its root changed in place since the view was made
         ctx = object.__new__(cls)
         ctx._saved = None
+        ctx._versions = ()
         ctx._freed = False
-        needs = tuple([isinstance(a, _Tensor.cls) and a._requires_grad for a in args])
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx.needs_input_grad = needs
-        previous = _GradState.enabled
-        _GradState.enabled = False
+        grad_state.enabled = False
         try:
             raw = cls.forward(ctx, *args, **kwargs)
         finally:
-            _GradState.enabled = previous
+            grad_state.enabled = previous
         if isinstance(raw, tuple):
             outputs = tuple([_output(r) for r in raw])
             if previous and True in needs:
@@ -218,7 +268,7 @@ class Function:
                 edges.append((a, 0))  # a leaf: its gradient accumulates into a.grad
         self.next_functions = tuple(edges)
         self._constants = tuple(constants)
-        self._outputs = tuple([(out.data.shape, out.data.dtype) for out in outputs])
+        self._outputs = tuple([(out._data.shape, out._data.dtype) for out in outputs])
         self._hooks = None
         self._retained = None
         self._attrs = kwargs
@@ -226,7 +276,7 @@ class Function:
         self._grad_norms = None
         self._may_release = False
         for index, out in enumerate(outputs):
-            if out.data.dtype.kind == "f":
+            if out._data.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = index
@@ -237,7 +287,10 @@ class Function:
     def _mark_output(item: Any, raws: tuple, outputs: tuple) -> Any:
         for index, raw in enumerate(raws):
             if item is raw:
-                return _SavedOutput(index, outputs[index].data)
+                out = outputs[index]
+                if out._vc is None:
+                    out._vc = [0]
+                return _SavedOutput(index, out._data, out._vc)
         return item
 
     # -- used by the engine ------------------------------------------------------------------------

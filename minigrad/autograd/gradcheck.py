@@ -41,14 +41,14 @@ def _float_outputs(outputs: tuple) -> list:
 
 def _evaluate(func: Callable, inputs: tuple) -> list[np.ndarray]:
     with no_grad():
-        return [o.data.astype(np.float64, copy=True) for o in _float_outputs(_as_tuple(func(*inputs)))]
+        return [o._data.astype(np.float64, copy=True) for o in _float_outputs(_as_tuple(func(*inputs)))]
 
 
 def _numerical_jacobians(func, inputs, diff_positions, eps) -> dict:
     """``{(input position, output index): J}`` with ``J[i, j] = d out_j / d in_i``."""
     jacobians = {}
     for position in diff_positions:
-        data = inputs[position].data
+        data = inputs[position]._data
         columns = None
         for i in range(data.size):
             original = data.flat[i]
@@ -83,12 +83,12 @@ def _analytical_jacobians(func, inputs, diff_positions) -> dict:
             grads = autograd_grad(out, diff_inputs, Tensor._make(seed), retain_graph=True, allow_unused=True)
             for position, g in zip(diff_positions, grads):
                 if g is not None:
-                    jacobians[(position, k)][:, j] = g.data.astype(np.float64).ravel()
+                    jacobians[(position, k)][:, j] = g._data.astype(np.float64).ravel()
     return jacobians
 
 
 def _one_sided(func, inputs, position, i, k, j, eps) -> tuple[float, float]:
-    data = inputs[position].data
+    data = inputs[position]._data
     original = data.flat[i]
     center = _evaluate(func, inputs)[k].flat[j]
     data.flat[i] = original + eps

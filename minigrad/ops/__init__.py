@@ -5,7 +5,7 @@ from minigrad.ops.arithmetic import (
     logical_or, lt, matmul, mul, ne, neg, pow, sub, sum_to,
 )
 from minigrad.ops.elementwise import (
-    abs, clamp, exp, log, log_softmax, maximum, minimum, relu, sigmoid, sign, softmax, sqrt, tanh,
+    abs, clamp, exp, log, log_softmax, maximum, minimum, relu, relu_, sigmoid, sign, softmax, sqrt, tanh,
 )
 from minigrad.ops.indexing import gather, getitem, where
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var

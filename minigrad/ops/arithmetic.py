@@ -26,7 +26,7 @@ class SumTo(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        return _sum_to_shape(x.data, shape)
+        return _sum_to_shape(x._data, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -37,7 +37,7 @@ class BroadcastTo(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        return np.broadcast_to(x.data, shape)
+        return np.broadcast_to(x._data, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -91,7 +91,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return a.data + b.data
+        return a._data + b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -103,7 +103,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return a.data - b.data
+        return a._data - b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,36 +114,40 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a.data * b.data
+        # each gradient needs only the other operand (so x.mul_(2) need not keep x's old value)
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
+        ctx.shapes = a.shape, b.shape
+        return a._data * b._data
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad * b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad * b, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(grad * a, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.shapes = a.shape, b.shape
         with np.errstate(divide="ignore", invalid="ignore"):
-            return a.data / b.data
+            return a._data / b._data
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad / b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad / b, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(-grad * a / (b * b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return -x.data
+        return -x._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -191,7 +195,7 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.power(x.data, exponent)
+            return np.power(x._data, exponent)
 
     @staticmethod
     def backward(ctx, grad):
@@ -206,7 +210,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, base, exponent):
         with np.errstate(divide="ignore", invalid="ignore"):
-            result = np.power(base.data, exponent.data)
+            result = np.power(base._data, exponent._data)
         ctx.save_for_backward(base, exponent, result)
         return result
 
@@ -240,7 +244,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a.data, b.data)
+        return np.matmul(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -298,7 +302,7 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.input_dtype = x.dtype
-        return x.data.astype(dtype)
+        return x._data.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -311,14 +315,14 @@ def cast(x: Tensor, dtype) -> Tensor:
     if x.dtype == dtype:
         return x
     if dtype.kind != "f":
-        return Tensor._make(x.data.astype(dtype))
+        return Tensor._make(x._data.astype(dtype))
     return Cast.apply(x, dtype=dtype)
 
 
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x._data.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -331,8 +335,8 @@ def clone(x: Tensor) -> Tensor:
 
 # -- comparisons and logic (no gradient) ---------------------------------------------------------
 def _compare(a, b, ufunc) -> Tensor:
-    a_data = a.data if isinstance(a, Tensor) else np.asarray(a)
-    b_data = b.data if isinstance(b, Tensor) else b
+    a_data = a._data if isinstance(a, Tensor) else np.asarray(a)
+    b_data = b._data if isinstance(b, Tensor) else b
     if isinstance(b_data, (list, tuple)):
         b_data = np.asarray(b_data)
     return Tensor._make(np.asarray(ufunc(a_data, b_data)))
@@ -356,7 +360,7 @@ def gt(a, b): return _compare(a, b, np.greater)
 def ge(a, b): return _compare(a, b, np.greater_equal)
 def logical_and(a, b): return _compare(a, b, np.logical_and)
 def logical_or(a, b): return _compare(a, b, np.logical_or)
-def logical_not(a): return Tensor._make(np.logical_not(a.data))
+def logical_not(a): return Tensor._make(np.logical_not(a._data))
 
 
 from minigrad.ops.indexing import where  # noqa: E402

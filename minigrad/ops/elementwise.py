@@ -28,7 +28,7 @@ class Exp(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
-            y = np.exp(x.data)
+            y = np.exp(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -43,7 +43,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x.data)
+            return np.log(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -55,7 +55,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
-            y = np.sqrt(x.data)
+            y = np.sqrt(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -69,7 +69,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.abs(x.data)
+        return np.abs(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -82,7 +82,7 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sign(x.data)
+        return np.sign(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -92,7 +92,7 @@ class Sign(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x.data)
+        y = np.tanh(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -107,7 +107,7 @@ class Sigmoid(Function):
     def forward(ctx, x):
         # exp(-x) may overflow to inf for very negative x; 1 / (1 + inf) is the right answer, 0
         with np.errstate(over="ignore"):
-            y = 1 / (1 + np.exp(-x.data))
+            y = 1 / (1 + np.exp(-x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -131,8 +131,8 @@ def masked(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.zeros_like(x.data)  # the input's memory layout
-        np.maximum(x.data, y, out=y)  # twice as fast as np.maximum(x, 0): numpy vectorises array operands only
+        y = np.zeros_like(x._data)  # the input's memory layout
+        np.maximum(x._data, y, out=y)  # twice as fast as np.maximum(x, 0): numpy vectorises array operands only
         ctx.save_for_backward(y)
         return y
 
@@ -142,8 +142,21 @@ class Relu(Function):
         return ReluBackward.apply(grad, y)
 
 
+class ReluInplace(Function):
+    """``relu_``: the result is written into the input's memory (and that tensor is saved, with
+    its version, for backward)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        np.maximum(x._data, np.zeros_like(x._data), out=x._data)
+        ctx.save_for_backward(x)
+        return x._data
+
+    backward = staticmethod(Relu.backward)
+
+
 class ReluBackward(Function):
-    """``grad`` where the relu's output ``y`` is positive, else 0.
+    """``grad`` where the relu's output ``y`` is positive (or NaN, as in PyTorch), else 0.
 
     Like PyTorch's threshold_backward it takes ``y`` as an input (with zero derivative), so with
     ``create_graph=True`` the result is part of the graph and differentiates to zeros.
@@ -152,7 +165,8 @@ class ReluBackward(Function):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(y)
-        return masked(grad.data, y.data > 0)
+        # PyTorch's threshold_backward: zero where y <= 0, so a NaN input passes its gradient
+        return masked(grad._data, y._data != 0)
 
     @staticmethod
     def backward(ctx, grad_grad):
@@ -200,12 +214,19 @@ def relu(x: Tensor) -> Tensor:
     return Relu.apply(x)
 
 
+def relu_(x: Tensor) -> Tensor:
+    """``relu`` written into ``x``'s memory."""
+    from minigrad.ops.inplace import apply_inplace
+
+    return apply_inplace(x, "relu_", ReluInplace.apply, writes_in_place=True)
+
+
 # -- clamp, maximum, minimum ----------------------------------------------------------------------
 class Clamp(Function):
     @staticmethod
     def forward(ctx, x, min, max):
         ctx.save_for_backward(x)
-        return np.clip(x.data, min, max)
+        return np.clip(x._data, min, max)
 
     @staticmethod
     def backward(ctx, grad):
@@ -213,9 +234,9 @@ class Clamp(Function):
         low, high = ctx.attributes["min"], ctx.attributes["max"]
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
-            inside &= x.data >= low
+            inside &= x._data >= low
         if high is not None:
-            inside &= x.data <= high
+            inside &= x._data <= high
         return where(Tensor._make(inside), grad, 0.0)
 
 
@@ -232,16 +253,16 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b, largest):
         ctx.save_for_backward(a, b)
-        return np.maximum(a.data, b.data) if largest else np.minimum(a.data, b.data)
+        return np.maximum(a._data, b._data) if largest else np.minimum(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        a_loses = a.data < b.data if ctx.attributes["largest"] else a.data > b.data
+        a_loses = a._data < b._data if ctx.attributes["largest"] else a._data > b._data
         # equal inputs share the gradient, as in PyTorch
-        shared = where(Tensor._make(a.data == b.data), grad / 2, grad)
+        shared = where(Tensor._make(a._data == b._data), grad / 2, grad)
         grad_a = sum_to(where(Tensor._make(a_loses), 0.0, shared), a.shape) if ctx.needs_input_grad[0] else None
-        b_loses = ~a_loses & (a.data != b.data)
+        b_loses = ~a_loses & (a._data != b._data)
         grad_b = sum_to(where(Tensor._make(b_loses), 0.0, shared), b.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
@@ -262,7 +283,7 @@ def minimum(a, b) -> Tensor:
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        shifted = x._data - x._data.max(axis=dim, keepdims=True)
         e = np.exp(shifted)
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
@@ -277,7 +298,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        shifted = x._data - x._data.max(axis=dim, keepdims=True)
         y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         return y
@@ -295,7 +316,7 @@ class LogSoftmaxBackward(Function):
     @staticmethod
     def forward(ctx, grad, y, dim):
         ctx.save_for_backward(grad, y)
-        return grad.data - np.exp(y.data) * grad.data.sum(axis=dim, keepdims=True)
+        return grad._data - np.exp(y._data) * grad._data.sum(axis=dim, keepdims=True)
 
     @staticmethod
     def backward(ctx, grad_grad):

@@ -6,6 +6,8 @@ slices, integers and boolean masks never repeat a position and use plain assignm
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from minigrad.autograd.function import Function
@@ -25,7 +27,7 @@ class GetItem(Function):
     def forward(ctx, x, index):
         ctx.input_shape = x.shape
         try:
-            return x.data[index]
+            return x._data[index]
         except IndexError as error:
             raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
 
@@ -41,9 +43,9 @@ class IndexAdd(Function):
     def forward(ctx, values, shape, index):
         out = np.zeros(shape, dtype=values.dtype)
         if _repeats_possible(index):
-            np.add.at(out, index, values.data)
+            np.add.at(out, index, values._data)
         else:
-            out[index] = values.data
+            out[index] = values._data
         return out
 
     @staticmethod
@@ -51,9 +53,59 @@ class IndexAdd(Function):
         return getitem(grad, ctx.attributes["index"])
 
 
+def _is_int(part) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_)) or (
+        isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu")
+
+
+def _is_advanced(part) -> bool:
+    return isinstance(part, list) or (isinstance(part, np.ndarray) and not _is_int(part))
+
+
+def index_steps(index, ndim: int) -> tuple:
+    """``index`` as one or two numpy indexing steps that give PyTorch's result.
+
+    numpy and PyTorch differ in one case: integers next to index arrays. PyTorch treats an
+    integer as basic indexing (it removes its dimension first), numpy as one more index array, so
+    ``x[1, :, idx]`` on a (2, 5, 6) tensor is (5, len(idx)) in PyTorch but (len(idx), 5) in
+    numpy. Such an index is split into its basic part, then its index arrays."""
+    index = _plain_index(index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if not (any(_is_int(p) for p in parts) and any(_is_advanced(p) for p in parts)):
+        return (("index", index),)
+    consumed = builtins.sum(p.ndim if isinstance(p, np.ndarray) and p.dtype.kind == "b" else 1
+                            for p in parts if p is not None and p is not Ellipsis)
+    expanded = []
+    for p in parts:
+        if p is Ellipsis:
+            expanded += [slice(None)] * (ndim - consumed)
+        else:
+            expanded.append(p)
+    basic, advanced = [], []
+    for p in expanded:
+        if _is_advanced(p):
+            width = p.ndim if isinstance(p, np.ndarray) and p.dtype.kind == "b" else 1
+            basic += [slice(None)] * width
+            advanced.append(p)
+        elif _is_int(p):
+            basic.append(p)
+        else:
+            basic.append(p)
+            advanced.append(slice(None))
+    return (("index", tuple(basic)), ("index", tuple(advanced)))
+
+
 def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]`` with numpy's basic and integer-array indexing."""
-    return GetItem.apply(x, index=_plain_index(index))
+    """``x[index]``: basic indexing (a view) and integer-array or mask indexing (a copy), with
+    PyTorch's rule for integers next to index arrays (see ``index_steps``)."""
+    from minigrad.ops.inplace import mark_view
+
+    out = x
+    for step in index_steps(index, x.ndim):
+        out = GetItem.apply(out, index=step[1])
+    if out is not x and out._data.base is not None:
+        mark_view(x, out, step)
+    return out
 
 
 # -- gather along a dimension -----------------------------------------------------------------------
@@ -68,7 +120,7 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.input_shape = x.shape
-        return x.data[_along(index, dim)]
+        return x._data[_along(index, dim)]
 
     @staticmethod
     def backward(ctx, grad):
@@ -83,9 +135,9 @@ class ScatterAdd(Function):
     def forward(ctx, values, dim, index, shape):
         out = np.zeros(shape, dtype=values.dtype)
         if index.shape[dim] == 1:  # one position per slice: no repeats
-            out[_along(index, dim)] = values.data
+            out[_along(index, dim)] = values._data
         else:
-            np.add.at(out, _along(index, dim), values.data)
+            np.add.at(out, _along(index, dim), values._data)
         return out
 
     @staticmethod
@@ -96,7 +148,7 @@ class ScatterAdd(Function):
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (PyTorch's ``gather``)."""
-    index_data = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index_data = index._data if isinstance(index, Tensor) else np.asarray(index)
     dim = normalize_dim(dim, x.ndim, "gather")
     if index_data.dtype.kind not in "iu":
         raise RuntimeError(f"gather: index must be an integer tensor, got {index_data.dtype}")
@@ -124,7 +176,7 @@ class Where(Function):
     def forward(ctx, condition, a, b):
         ctx.shapes = a.shape, b.shape
         ctx.condition = condition
-        return np.where(condition.data, a.data, b.data)
+        return np.where(condition._data, a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -141,7 +193,7 @@ def where(condition, a, b) -> Tensor:
     """Elementwise ``a if condition else b``, with broadcasting; numbers are allowed for a or b."""
     condition = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
     if condition.dtype.kind != "b":
-        condition = Tensor._make(condition.data.astype(bool))
+        condition = Tensor._make(condition._data.astype(bool))
     a, b = binary_operands(a, b, "where")
     try:
         np.broadcast_shapes(condition.shape, a.shape, b.shape)

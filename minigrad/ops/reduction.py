@@ -30,7 +30,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.input_shape = x.shape
-        return np.asarray(x.data.sum(axis=dim, keepdims=keepdim))
+        return np.asarray(x._data.sum(axis=dim, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -86,8 +86,8 @@ class Amax(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim, largest):
         reduce = np.max if largest else np.min
-        kept = np.asarray(reduce(x.data, axis=dim, keepdims=True))
-        ctx.x, ctx.kept = x.data, kept
+        kept = np.asarray(reduce(x._data, axis=dim, keepdims=True))
+        ctx.x, ctx.kept = x._data, kept
         return kept if keepdim else kept.reshape([s for i, s in enumerate(kept.shape) if i not in dim])
 
     @staticmethod
@@ -111,7 +111,7 @@ def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
     axes = normalize_dims(dim, x.ndim, op)
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     return Amax.apply(x, dim=axes, keepdim=keepdim, largest=largest)
 
@@ -122,8 +122,8 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim, largest):
         pick = np.argmax if largest else np.argmin
-        indices = np.expand_dims(pick(x.data, axis=dim), dim)
-        values = np.take_along_axis(x.data, indices, axis=dim)
+        indices = np.expand_dims(pick(x._data, axis=dim), dim)
+        values = np.take_along_axis(x._data, indices, axis=dim)
         ctx.input_shape = x.shape
         ctx.indices = indices
         if not keepdim:
@@ -179,19 +179,19 @@ def _over_several_dims(x: Tensor, dims, keepdim: bool, op: str, reduce_last):
         return result
     shape = _kept_shape(x.shape, axes)
     if isinstance(result, ValuesIndices):
-        return ValuesIndices(reshape(result.values, shape), Tensor._make(result.indices.data.reshape(shape)))
-    return Tensor._make(result.data.reshape(shape))
+        return ValuesIndices(reshape(result.values, shape), Tensor._make(result.indices._data.reshape(shape)))
+    return Tensor._make(result._data.reshape(shape))
 
 
 def _arg_extreme(x: Tensor, dim, keepdim: bool, pick, op: str) -> Tensor:
     if dim is None:
-        return Tensor._make(np.asarray(pick(x.data), dtype=np.int64))
+        return Tensor._make(np.asarray(pick(x._data), dtype=np.int64))
     if isinstance(dim, (tuple, list)):
         return _over_several_dims(x, dim, keepdim, op, lambda flat: _arg_extreme(flat, -1, False, pick, op))
     axis = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), dtype=np.int64))
-    out = pick(x.data, axis=axis)
+    out = pick(x._data, axis=axis)
     if keepdim:
         out = np.expand_dims(out, axis)
     return Tensor._make(np.asarray(out, dtype=np.int64))

@@ -9,6 +9,7 @@ import numpy as np
 from minigrad import _dtype
 from minigrad.autograd.function import Function
 from minigrad.ops._util import cast_to, normalize_dim, shape_arg
+from minigrad.ops.inplace import mark_view
 from minigrad.tensor import Tensor
 
 
@@ -16,7 +17,7 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        return x.data.reshape(shape)
+        return x._data.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -44,16 +45,16 @@ def _resolve_shape(shape: tuple, size: int, op: str) -> tuple:
 
 def reshape(x: Tensor, *shape) -> Tensor:
     """``x`` with a new shape of the same size; one dimension may be -1."""
-    shape = _resolve_shape(shape_arg(shape), x.data.size, "reshape")
+    shape = _resolve_shape(shape_arg(shape), x._data.size, "reshape")
     if shape == x.shape:
         return x
-    return Reshape.apply(x, shape=shape)
+    return mark_view(x, Reshape.apply(x, shape=shape), ("reshape", shape))
 
 
 class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
-        return x.data.transpose(dims)
+        return x._data.transpose(dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -70,7 +71,7 @@ def permute(x: Tensor, *dims) -> Tensor:
         raise RuntimeError(f"permute: repeated dim in {dims}")
     if dims == tuple(range(x.ndim)):
         return x
-    return Permute.apply(x, dims=dims)
+    return mark_view(x, Permute.apply(x, dims=dims), ("permute", dims))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -116,7 +117,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *tensors, dim):
         ctx.sizes = [t.shape[dim] for t in tensors]
-        return np.concatenate([t.data for t in tensors], axis=dim)
+        return np.concatenate([t._data for t in tensors], axis=dim)
 
     @staticmethod
     def backward(ctx, grad):

@@ -23,7 +23,7 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"], order="C")}
+                self.state[p] = {"step": 0, "sum": np.full_like(p._data, group["initial_accumulator_value"], order="C")}
 
     @no_grad()
     def step(self) -> None:
@@ -33,7 +33,7 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] += 1
                 clr = lr / (1 + (state["step"] - 1) * lr_decay)
-                for param, grad, total in blocks(p.data, p.grad.data, state["sum"]):
+                for param, grad, total in blocks(p._data, p.grad._data, state["sum"]):
                     work, tmp = self._scratch(param)
                     g = decayed(param, grad, weight_decay, work)  # may be the gradient itself: read only
                     np.multiply(g, g, out=tmp)

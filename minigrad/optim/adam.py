@@ -29,12 +29,12 @@ class Adam(Optimizer):
             for p in self._params_with_grad(group):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(p.data, order="C"), exp_avg_sq=np.zeros_like(p.data, order="C"))
+                    state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"), exp_avg_sq=np.zeros_like(p._data, order="C"))
                 state["step"] += 1
                 step = state["step"]
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                for param, grad, m, v in blocks(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"]):
+                for param, grad, m, v in blocks(p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"]):
                     work, tmp = self._scratch(param)
                     g = decayed(param, grad, weight_decay, work)  # may be the gradient itself: read only
                     _lerp_(m, g, 1 - beta1, tmp)

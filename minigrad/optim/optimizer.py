@@ -1,7 +1,7 @@
 """``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, state dicts.
 
 Updates follow PyTorch's single-tensor rules operation for operation, so the same start gives
-the same trajectory. They work in place on ``p.data``, record no graph, and never allocate a
+the same trajectory. They work in place on ``p._data``, record no graph, and never allocate a
 parameter-sized temporary: the arrays are walked in cache-sized blocks with two small scratch
 buffers (a numpy expression like ``p -= lr * g`` would allocate ``lr * g`` in full).
 """
@@ -93,7 +93,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self) -> None:
         raise NotImplementedError

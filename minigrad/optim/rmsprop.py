@@ -33,14 +33,14 @@ class RMSprop(Optimizer):
             for p in self._params_with_grad(group):
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state.update(step=0, square_avg=np.zeros_like(p.data, order="C"))
+                    state.update(step=0, square_avg=np.zeros_like(p._data, order="C"))
                     if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(p.data, order="C")
+                        state["momentum_buffer"] = np.zeros_like(p._data, order="C")
                     if centered:
-                        state["grad_avg"] = np.zeros_like(p.data, order="C")
+                        state["grad_avg"] = np.zeros_like(p._data, order="C")
                 state["step"] += 1
                 extra = [state[k] for k in ("momentum_buffer", "grad_avg") if k in state]
-                for chunk in blocks(p.data, p.grad.data, state["square_avg"], *extra):
+                for chunk in blocks(p._data, p.grad._data, state["square_avg"], *extra):
                     param, grad, square_avg = chunk[:3]
                     buf = chunk[3] if momentum > 0 else None
                     grad_avg = chunk[-1] if centered else None

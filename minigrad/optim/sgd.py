@@ -35,8 +35,8 @@ class SGD(Optimizer):
                 state = self.state.setdefault(p, {})
                 first = momentum and "momentum_buffer" not in state
                 if first:
-                    state["momentum_buffer"] = np.empty_like(p.data, order="C")
-                arrays = (p.data, p.grad.data) + ((state["momentum_buffer"],) if momentum else ())
+                    state["momentum_buffer"] = np.empty_like(p._data, order="C")
+                arrays = (p._data, p.grad._data) + ((state["momentum_buffer"],) if momentum else ())
                 for chunk in blocks(*arrays):
                     param, grad = chunk[0], chunk[1]
                     d, tmp = self._scratch(param)

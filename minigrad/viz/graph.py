@@ -130,7 +130,7 @@ class _Reader:
         kind = "parameter" if id(leaf) in self.names or _is_parameter(leaf) else "input"
         node = self._tensor(("leaf", id(leaf)), kind, leaf.shape, leaf.dtype, name or ("parameter" if kind == "parameter" else "input"))
         if leaf.grad is not None:
-            node.grad_norm = float(np.linalg.norm(leaf.grad.data))
+            node.grad_norm = float(np.linalg.norm(leaf.grad._data))
         return node
 
     def _read(self, outputs: tuple) -> None:

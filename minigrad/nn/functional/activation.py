@@ -15,9 +15,9 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = np.matmul(x.data, weight.data.T)  # BLAS reads the transposed weight in place
+        out = np.matmul(x._data, weight._data.T)  # BLAS reads the transposed weight in place
         if bias is not None:
-            out += bias.data
+            out += bias._data
         return out
 
     @staticmethod
@@ -59,8 +59,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(input, 0)``. ``inplace`` is accepted for PyTorch compatibility; a new tensor is returned."""
-    return ops.relu(input)
+    """``max(input, 0)``; with ``inplace=True`` the result is written into ``input`` (as PyTorch)."""
+    return input.relu_() if inplace else ops.relu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:

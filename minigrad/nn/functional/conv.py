@@ -84,7 +84,7 @@ class Im2col(Function):
 
     @staticmethod
     def forward(ctx, x, window):
-        return _columns(x.data, window, batch_last=False)
+        return _columns(x._data, window, batch_last=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -96,7 +96,7 @@ class Col2im(Function):
 
     @staticmethod
     def forward(ctx, col, window):
-        return col2im(_six_d(col.data, window, batch_last=False), window)
+        return col2im(_six_d(col._data, window, batch_last=False), window)
 
     @staticmethod
     def backward(ctx, grad):
@@ -159,11 +159,11 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, window, groups, batch_last):
-        col = _columns(input.data, window, batch_last)
-        w = weight.data.reshape(weight.shape[0], -1)
+        col = _columns(input._data, window, batch_last)
+        w = weight._data.reshape(weight.shape[0], -1)
         rows = (_stacked(w, groups) @ _stacked(col, groups)).reshape(w.shape[0], -1)
         if bias is not None:
-            rows += bias.data[:, None]  # in place: rows is a new array
+            rows += bias._data[:, None]  # in place: rows is a new array
         ctx.col = col if ctx.needs_input_grad[1] else None
         ctx.save_for_backward(input, weight)
         return _to_output(rows, input.shape[0], window, batch_last)
@@ -187,8 +187,8 @@ class ConvInputGrad(Function):
 
     @staticmethod
     def forward(ctx, grad, weight, window, groups, batch_last):
-        w = weight.data.reshape(weight.shape[0], -1)
-        grad_rows = _to_rows(grad.data, batch_last)
+        w = weight._data.reshape(weight.shape[0], -1)
+        grad_rows = _to_rows(grad._data, batch_last)
         grad_col = (_t(_stacked(w, groups)) @ _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
         ctx.save_for_backward(grad, weight)
         return col2im(_six_d(grad_col, window, batch_last), window, batch_last)
@@ -209,8 +209,8 @@ class ConvWeightGrad(Function):
     @staticmethod
     def forward(ctx, grad, input, col, window, groups, batch_last):
         if col is None:
-            col = _columns(input.data, window, batch_last)
-        grad_rows = _to_rows(grad.data, batch_last)
+            col = _columns(input._data, window, batch_last)
+        grad_rows = _to_rows(grad._data, batch_last)
         grad_w = _stacked(grad_rows, groups) @ _t(_stacked(col, groups))
         ctx.save_for_backward(grad, input)
         kh, kw = window.kernel

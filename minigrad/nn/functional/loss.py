@@ -37,7 +37,7 @@ def _check_target(op: str, input: Tensor, target: Tensor, ignore_index: int) -> 
             f"expected a target of shape {expected} (one class index per sample)"
         )
     classes = input.shape[class_dim]
-    labels = target.data
+    labels = target._data
     bad = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -78,11 +78,11 @@ def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
     if input.ndim == 0:
         raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
     _check_target(op, input, target, ignore_index)
-    ignored = target.data == ignore_index
-    labels, weights = target.data, None
+    ignored = target._data == ignore_index
+    labels, weights = target._data, None
     if weight is not None or ignored.any():
         labels = np.where(ignored, 0, labels)
-        weights = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight.data[labels].astype(input.dtype)
+        weights = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight._data[labels].astype(input.dtype)
         weights = np.where(ignored, 0, weights)
     return NllLoss.apply(input, labels=labels, weights=weights, ignored=ignored if ignored.any() else None,
                          reduction=reduction)
@@ -105,7 +105,7 @@ class NllLoss(Function):
     def forward(ctx, input, labels, weights, ignored, reduction):
         class_dim = 1 if input.ndim > 1 else 0
         ctx.input_shape = input.shape
-        losses = -input.data[_picks(labels, class_dim)]
+        losses = -input._data[_picks(labels, class_dim)]
         if weights is not None:
             losses = losses * weights
         if ignored is not None:
@@ -131,7 +131,7 @@ class NllLossBackward(Function):
     @staticmethod
     def forward(ctx, grad, shape, labels, weights, ignored, reduction):
         class_dim = 1 if len(shape) > 1 else 0
-        scale = -np.broadcast_to(grad.data, labels.shape)
+        scale = -np.broadcast_to(grad._data, labels.shape)
         with np.errstate(invalid="ignore", divide="ignore"):  # a zero total weight gives nan, as PyTorch
             if reduction == "mean":
                 scale = scale / (labels.size if weights is None else weights.sum())
@@ -206,14 +206,14 @@ def _label_smoothing(log_probs, target, nll, weight, ignore_index, reduction, sm
     """PyTorch's label smoothing: ``(1 - e) * nll + e / C * smooth``, smooth = -sum of log-probs."""
     classes = log_probs.shape[class_dim]
     terms = log_probs if weight is None else log_probs * _class_weights(weight, log_probs, class_dim)
-    ignored = target.data == ignore_index
+    ignored = target._data == ignore_index
     smooth = -terms.sum(class_dim) * Tensor._make((~ignored).astype(log_probs.dtype))
     if reduction == "mean":
         if weight is None:
             smooth = smooth.sum() / max(int((~ignored).sum()), 1)
         else:
-            kept = target.data[~ignored]
-            smooth = smooth.sum() / Tensor._make(np.asarray(weight.data[kept].sum(), dtype=log_probs.dtype))
+            kept = target._data[~ignored]
+            smooth = smooth.sum() / Tensor._make(np.asarray(weight._data[kept].sum(), dtype=log_probs.dtype))
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - smoothing) + smooth * (smoothing / classes)

@@ -39,7 +39,7 @@ class ChannelWindowSum(Function):
 
     @staticmethod
     def forward(ctx, x, before, after):
-        return channel_window_sum(x.data, before, after)
+        return channel_window_sum(x._data, before, after)
 
     @staticmethod
     def backward(ctx, grad):
@@ -56,12 +56,12 @@ class LocalResponseNorm(Function):
 
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
-        d = channel_window_sum(np.square(x.data), size // 2, (size - 1) // 2)
+        d = channel_window_sum(np.square(x._data), size // 2, (size - 1) // 2)
         d /= size  # PyTorch's order of operations: mean, * alpha, + k, ** beta, then divide
         d *= alpha
         d += k
         div = np.power(d, beta)
-        out = x.data / div
+        out = x._data / div
         ctx.save_for_backward(x, out, div, d)
         return out, div, d
 
@@ -88,7 +88,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     ``input`` is ``(N, C, ...)`` with at least 3 dimensions; the output has the same shape.
 
     >>> import minigrad as mg, minigrad.nn.functional as F
-    >>> F.local_response_norm(mg.ones(1, 3, 1, 1), size=2, alpha=1.0, beta=1.0, k=1.0).data.ravel().tolist()
+    >>> F.local_response_norm(mg.ones(1, 3, 1, 1), size=2, alpha=1.0, beta=1.0, k=1.0)._data.ravel().tolist()
     [0.6666666865348816, 0.5, 0.5]
     """
     if input.ndim < 3:

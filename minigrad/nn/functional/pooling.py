@@ -141,7 +141,7 @@ def gather_taps(x: np.ndarray, arg: np.ndarray, window: Window) -> np.ndarray:
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, window, return_indices):
-        out, arg = max_pool_arrays(x.data, window)
+        out, arg = max_pool_arrays(x._data, window)
         ctx.arg = arg
         ctx.save_for_backward(x)
         return (out, _flat_indices(arg, window)) if return_indices else out
@@ -159,7 +159,7 @@ class ScatterTaps(Function):
     @staticmethod
     def forward(ctx, grad, input, arg, window):
         ctx.input_shape = None if input is None else input.shape
-        return scatter_taps(grad.data, arg, window, None if input is None else input.data)
+        return scatter_taps(grad._data, arg, window, None if input is None else input._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -171,7 +171,7 @@ class ScatterTaps(Function):
 class GatherTaps(Function):
     @staticmethod
     def forward(ctx, x, arg, window):
-        return gather_taps(x.data, arg, window)
+        return gather_taps(x._data, arg, window)
 
     @staticmethod
     def backward(ctx, grad):
@@ -228,7 +228,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, window, divisor):
         ctx.save_for_backward(x)
-        return sum_taps(x.data, window) / divisor.astype(x.dtype)
+        return sum_taps(x._data, window) / divisor.astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -243,7 +243,7 @@ class AvgPoolBackward(Function):
     @staticmethod
     def forward(ctx, grad, input, window, divisor):
         ctx.input_shape = input.shape
-        return spread_taps(grad.data / divisor.astype(grad.dtype), window)
+        return spread_taps(grad._data / divisor.astype(grad.dtype), window)
 
     @staticmethod
     def backward(ctx, grad):

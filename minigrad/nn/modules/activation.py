@@ -7,14 +7,14 @@ from minigrad.tensor import Tensor
 
 
 class ReLU(Module):
-    """``max(x, 0)``. ``inplace`` is kept for PyTorch compatibility (and shown in the repr)."""
+    """``max(x, 0)``; ``inplace=True`` writes the result into the input, as in PyTorch."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

@@ -226,7 +226,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad._data[...] = 0
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call ``fn`` on every sub-module (children first) and on this module."""
@@ -242,9 +242,9 @@ class Module:
             for registry in (module._parameters, module._buffers):
                 for value in registry.values():
                     if value is not None and value.dtype.kind == "f":
-                        value.data = value.data.astype(dtype)
+                        value._data = value._data.astype(dtype)
                         if value.grad is not None:
-                            value.grad = Tensor._make(value.grad.data.astype(dtype))
+                            value.grad = Tensor._make(value.grad._data.astype(dtype))
         return self
 
     def double(self) -> "Module":
@@ -266,7 +266,7 @@ class Module:
                     if value is None or name in skip:
                         continue
                     key = f"{module_name}.{name}" if module_name else name
-                    destination[key] = value if keep_vars else value.data
+                    destination[key] = value if keep_vars else value._data
         return destination
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
@@ -284,7 +284,7 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else np.asarray(value)
+                value = value._data if isinstance(value, Tensor) else np.asarray(value)
                 if value.shape != target.shape:
                     mismatched.append(f"{key}: checkpoint has shape {value.shape}, the model has {target.shape}")
         problems = []
@@ -299,7 +299,7 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                target.data[...] = value.data if isinstance(value, Tensor) else np.asarray(value)
+                target._data[...] = value._data if isinstance(value, Tensor) else np.asarray(value)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------------------

@@ -13,18 +13,24 @@ from minigrad._dtype import (
     long, set_default_dtype, uint8,
 )
 from minigrad.tensor import Tensor
+from minigrad.devices import accelerator, backends, cuda, device
 from minigrad.creation import (
-    arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint,
-    randn, tensor, zeros, zeros_like,
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
+    rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
-from minigrad.random import get_rng_state, manual_seed, set_rng_state
+from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from minigrad import autograd
-from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from minigrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.autograd.gradient_check import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (
-    abs, amax, amin, argmax, argmin, cat, clamp, exp, flatten, gather, log, log_softmax, matmul,
-    max, maximum, mean, min, minimum, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze,
-    stack, std, sum, tanh, transpose, unsqueeze, var, where,
+    abs, add, amax, amin, argmax, argmin, cat, clamp, div, eq, exp, flatten, gather, ge, gt, le, log,
+    log_softmax, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mul, ne, neg, permute, pow,
+    relu, reshape, scatter, sigmoid, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
+    unsqueeze, var, where,
+)
+from minigrad.ops.functions import (
+    clip, concat, concatenate, divide, is_floating_point, is_tensor, mm, multiply, numel, subtract,
+    t, true_divide,
 )
 
 bool = bool_  # noqa: A001  (mg.bool, as torch.bool)

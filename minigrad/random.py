@@ -20,8 +20,9 @@ def manual_seed(seed: int) -> np.random.Generator:
     >>> bool((a == b).all())
     True
     """
-    global _generator
+    global _generator, _initial_seed
     _generator = np.random.default_rng(seed)
+    _initial_seed = int(seed)
     return _generator
 
 
@@ -38,3 +39,18 @@ def get_rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore a state returned by :func:`get_rng_state`."""
     _generator.bit_generator.state = state
+
+
+_initial_seed: int | None = None
+
+
+def seed() -> int:
+    """Reseed minigrad's generator from the operating system's entropy; returns the seed."""
+    new_seed = int(np.random.SeedSequence().entropy % 2 ** 63)
+    manual_seed(new_seed)
+    return new_seed
+
+
+def initial_seed() -> int | None:
+    """The seed last given to :func:`manual_seed` (or :func:`seed`)."""
+    return _initial_seed

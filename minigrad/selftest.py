@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd.gradcheck import gradient_error, second_order_error
+from minigrad.autograd.gradient_check import gradient_error, second_order_error
 from minigrad.nn import functional as F
 from minigrad.tensor import Tensor
 

@@ -112,11 +112,17 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, map_location=None, *, weights_only: bool = True, mmap=None, **unused) -> Any:
     """Read a checkpoint written by :func:`save` (or any ``.npz`` of plain arrays).
 
-    Never unpickles: archives containing pickled objects raise ``CheckpointError``.
+    Never unpickles: archives containing pickled objects raise ``CheckpointError``. PyTorch's
+    ``map_location`` (the CPU) and ``weights_only`` are accepted, so ``torch.load(path,
+    weights_only=True)`` reads the same; minigrad only ever loads weights.
     """
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        from minigrad.devices import check_device
+
+        check_device(map_location, "checkpoint")
     path = os.fspath(path)
     try:
         with open(path, "rb") as file:

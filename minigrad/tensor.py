@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from minigrad import _dtype
+from minigrad import devices as _device
 from minigrad.errors import DtypeError
 
 
@@ -243,6 +244,11 @@ class Tensor:
     def numel(self) -> int:
         return self._data.size
 
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -266,6 +272,18 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self._data.tolist()
+
+    def __index__(self) -> int:
+        """A one-element integer tensor used as a Python index (``classes[t]``, ``range(t)``)."""
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()))
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``), as in PyTorch."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -299,9 +317,40 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # -- dtype conversion ------------------------------------------------------------------------
-    def to(self, dtype) -> "Tensor":
-        """A copy in another dtype (differentiable between floating dtypes)."""
-        return ops.cast(self, dtype)
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``.to(dtype)``, ``.to(device)``, ``.to(device, dtype)``, ``.to(other)``: the tensor
+        itself when nothing changes, else a copy in the new dtype (differentiable between
+        floating dtypes). The device must be the CPU (see ``minigrad.device``)."""
+        target, dtype = _device.parse_to(args, dict(kwargs), lambda a: a.dtype if isinstance(a, Tensor) else None)
+        _device.check_device(target)
+        return self if dtype is None else ops.cast(self, _dtype.as_dtype(dtype))
+
+    @property
+    def device(self) -> "_device.device":
+        """Always ``device(type='cpu')``: minigrad computes with numpy."""
+        return _device.CPU
+
+    is_cuda = False
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        _device.check_device("cuda" if device is None else device)
+        return self
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With a dtype: the tensor in that dtype (as ``.to(dtype)``); without: its type name,
+        e.g. ``'minigrad.FloatTensor'``."""
+        if dtype is None:
+            return "minigrad." + _TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))
+        if isinstance(dtype, str) and dtype.startswith(("torch.", "minigrad.")):
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            dtype = names.get(dtype.split(".", 1)[1], dtype)
+        return ops.cast(self, _dtype.as_dtype(dtype))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return ops.cast(self, other.dtype)
 
     def float(self) -> "Tensor":
         return self.to(_dtype.float32)
@@ -424,10 +473,14 @@ class Tensor:
     def __neg__(self): return ops.neg(self)
     def __pos__(self): return self
 
-    def add(self, other): return ops.add(self, other)
-    def sub(self, other): return ops.sub(self, other)
+    def add(self, other, *, alpha=1): return ops.add(self, other if alpha == 1 else other * alpha)
+    def sub(self, other, *, alpha=1): return ops.sub(self, other if alpha == 1 else other * alpha)
     def mul(self, other): return ops.mul(self, other)
-    def div(self, other): return ops.div(self, other)
+    def div(self, other, *, rounding_mode=None): return ops.div(self, other, rounding_mode)
+    def mm(self, other): return ops.matmul(self, other)
+    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def scatter(self, dim, index, src=None, *, value=None): return ops.scatter(self, dim, index, src, value=value)
+    multiply, subtract, divide, true_divide = mul, sub, div, div
     def pow(self, exponent): return ops.pow(self, exponent)
     def matmul(self, other): return ops.matmul(self, other)
     def neg(self): return ops.neg(self)
@@ -439,6 +492,15 @@ class Tensor:
     def __le__(self, other): return ops.le(self, other)
     def __gt__(self, other): return ops.gt(self, other)
     def __ge__(self, other): return ops.ge(self, other)
+
+    def eq(self, other): return ops.eq(self, other)
+    def ne(self, other): return ops.ne(self, other)
+    def lt(self, other): return ops.lt(self, other)
+    def le(self, other): return ops.le(self, other)
+    def gt(self, other): return ops.gt(self, other)
+    def ge(self, other): return ops.ge(self, other)
+    def equal(self, other) -> bool:
+        return isinstance(other, Tensor) and self.shape == other.shape and bool(np.array_equal(self._data, other._data))
 
     def __invert__(self): return ops.logical_not(self)
     def __and__(self, other): return ops.logical_and(self, other)
@@ -457,6 +519,13 @@ class Tensor:
 
     # -- shape -----------------------------------------------------------------------------------
     def reshape(self, *shape): return ops.reshape(self, *shape)
+    def view_as(self, other): return ops.reshape(self, other.shape)
+    def reshape_as(self, other): return ops.reshape(self, other.shape)
+    def expand_as(self, other): return ops.expand(self, other.shape)
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return ops.transpose(self, 0, 1) if self.ndim == 2 else self
     def view(self, *shape): return ops.reshape(self, *shape)
     def transpose(self, dim0: int, dim1: int): return ops.transpose(self, dim0, dim1)
     def permute(self, *dims): return ops.permute(self, *dims)
@@ -533,6 +602,13 @@ _OPERATORS = {
     np.greater: "gt", np.greater_equal: "ge",
 }
 _fast = _inplace_ops.fast_arithmetic
+
+
+_TYPE_NAMES = {
+    _dtype.float32: "FloatTensor", _dtype.float64: "DoubleTensor", _dtype.float16: "HalfTensor",
+    _dtype.int64: "LongTensor", _dtype.int32: "IntTensor", _dtype.int16: "ShortTensor",
+    _dtype.int8: "CharTensor", _dtype.uint8: "ByteTensor", _dtype.bool_: "BoolTensor",
+}
 
 
 def _requires_grad(x) -> bool:

@@ -5,10 +5,13 @@ import pytest
 import minigrad as mg
 
 
-def test_python_data_becomes_default_dtype_and_numpy_keeps_its_own():
-    assert mg.tensor([1, 2, 3]).dtype == mg.float32
+def test_python_data_dtypes_follow_pytorch_and_numpy_keeps_its_own():
+    assert mg.tensor([1, 2, 3]).dtype == mg.int64  # torch.tensor infers int64 from ints
+    assert mg.tensor(3).dtype == mg.int64
+    assert mg.tensor([1, 2.5]).dtype == mg.float32
     assert mg.tensor(2.5).dtype == mg.float32
     assert mg.Tensor([[1.0]]).dtype == mg.float32
+    assert mg.Tensor([1, 2]).dtype == mg.float32  # torch.Tensor is the default float type
     assert mg.tensor([True, False]).dtype == mg.bool
     assert mg.tensor(np.arange(3)).dtype == mg.int64
     assert mg.tensor(np.zeros(2, dtype=np.float64)).dtype == mg.float64

@@ -1,9 +1,16 @@
-"""Reverse-mode automatic differentiation: graph nodes, the backward pass, gradient checks."""
+"""Reverse-mode automatic differentiation: graph nodes, the backward pass, gradient checks.
+
+The names PyTorch has in ``torch.autograd`` are here too: ``mg.autograd.grad``,
+``mg.autograd.backward``, ``mg.autograd.Function``, ``mg.autograd.gradcheck`` and
+``mg.autograd.gradgradcheck``.
+"""
 from minigrad.autograd.engine import backward, grad, record_grad_norms, topological_order
 from minigrad.autograd.function import Composite, Function, composite, current_scope, scope
-from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.autograd.gradient_check import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
-    "Composite", "Function", "backward", "composite", "current_scope", "enable_grad", "grad", "is_grad_enabled",
-    "no_grad", "record_grad_norms", "scope", "set_grad_enabled", "topological_order",
+    "Composite", "Function", "GradcheckError", "backward", "composite", "current_scope", "enable_grad", "grad",
+    "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "record_grad_norms", "scope",
+    "set_grad_enabled", "topological_order",
 ]

@@ -82,6 +82,24 @@ def _as_grad_tensor(grad, like_shape: tuple, like_dtype: np.dtype, node: Functio
     return grad
 
 
+def _hooked(hook, grad):
+    """``hook(grad)``: its result replaces the gradient, which must keep its shape (PyTorch's rule)."""
+    from minigrad.tensor import Tensor
+
+    result = hook(grad)
+    if result is None:
+        return grad
+    if not isinstance(result, Tensor):
+        raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a {type(result).__name__}; "
+                           "a gradient hook must return a Tensor or None")
+    if result.shape != grad.shape:
+        raise RuntimeError(
+            f"hook {getattr(hook, '__name__', hook)!r} has changed the size of value: the gradient has "
+            f"shape {tuple(grad.shape)} but the hook returned shape {tuple(result.shape)}"
+        )
+    return result
+
+
 def _root_gradients(outputs: Sequence, grad_outputs: Sequence | None) -> list:
     from minigrad.tensor import Tensor
 
@@ -138,9 +156,7 @@ class _Pass:
         hooks = leaf._hooks
         if hooks:
             for hook in hooks:
-                result = hook(grad)
-                if result is not None:
-                    grad = result
+                grad = _hooked(hook, grad)
         if self.targets is not None:
             key = id(leaf)
             if key in self.target_ids:
@@ -200,9 +216,7 @@ class _Pass:
                 if grads[nr] is None:
                     continue
                 for hook in hooks:
-                    result = hook(grads[nr])
-                    if result is not None:
-                        grads[nr] = result
+                    grads[nr] = _hooked(hook, grads[nr])
         if node._retained:
             for nr, ref in node._retained.items():
                 tensor = ref()

@@ -7,14 +7,14 @@ from minigrad.ops.arithmetic import (
 from minigrad.ops.elementwise import (
     abs, clamp, exp, log, log_softmax, maximum, minimum, relu, relu_, sigmoid, sign, softmax, sqrt, tanh,
 )
-from minigrad.ops.indexing import gather, getitem, where
+from minigrad.ops.indexing import gather, getitem, masked_fill, scatter, where
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from minigrad.ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
 
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "cat", "clamp",
     "clone", "div", "eq", "exp", "expand", "flatten", "gather", "ge", "getitem", "gt", "le",
-    "log", "log_softmax", "logical_and", "logical_not", "logical_or", "lt", "matmul", "max",
+    "log", "log_softmax", "logical_and", "masked_fill", "scatter", "relu_", "logical_not", "logical_or", "lt", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape",
     "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",

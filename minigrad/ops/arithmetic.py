@@ -160,29 +160,74 @@ def _binary(function: type[Function], a, b, op: str) -> Tensor:
     return function.apply(a, b)
 
 
-def add(a, b) -> Tensor:
-    """``a + b`` with broadcasting."""
-    return _binary(Add, a, b, "add")
+def add(a, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``a + alpha * b`` with broadcasting."""
+    result = _binary(Add, a, b if alpha == 1 else b * alpha, "add")
+    return result if out is None else write_out(out, result, "add")
 
 
-def sub(a, b) -> Tensor:
-    """``a - b`` with broadcasting."""
-    return _binary(Sub, a, b, "sub")
+def sub(a, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``a - alpha * b`` with broadcasting."""
+    result = _binary(Sub, a, b if alpha == 1 else b * alpha, "sub")
+    return result if out is None else write_out(out, result, "sub")
 
 
-def mul(a, b) -> Tensor:
+def mul(a, b, *, out: Tensor | None = None) -> Tensor:
     """``a * b`` with broadcasting."""
-    return _binary(Mul, a, b, "mul")
+    result = _binary(Mul, a, b, "mul")
+    return result if out is None else write_out(out, result, "mul")
 
 
-def div(a, b) -> Tensor:
-    """True division ``a / b``; integer operands give the default float dtype, as in PyTorch."""
+def write_out(out: Tensor, result: Tensor, op: str) -> Tensor:
+    """Store ``result`` in ``out`` (the ``out=`` argument of an op), as PyTorch: no autograd."""
+    from minigrad.autograd.grad_mode import grad_state
+    from minigrad.ops.inplace import bump
+
+    if grad_state.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad; call it without out= (or under mg.no_grad())"
+        )
+    if out.shape != result.shape:
+        out._data = result._data.astype(out.dtype, copy=False)  # resized, as PyTorch does
+    else:
+        out._data[...] = result._data
+    bump(out)
+    return out
+
+
+def div(a, b, rounding_mode: str | None = None, *, out: Tensor | None = None) -> Tensor:
+    """True division ``a / b``; integer operands give the default float dtype, as in PyTorch.
+
+    ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient (keeping integer dtypes); the
+    rounded result has zero gradient, as PyTorch's."""
+    if out is not None:
+        return write_out(out, div(a, b, rounding_mode), "div")
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     a, b = binary_operands(a, b, "div")
     if a.dtype.kind != "f":
         a = cast_to(a, _dtype.get_default_dtype())
         b = cast_to(b, _dtype.get_default_dtype())
     _check_broadcast(a, b, "div")
     return Div.apply(a, b)
+
+
+def _rounded_div(a, b, rounding_mode: str) -> Tensor:
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+    a, b = binary_operands(a, b, "div")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if a.dtype.kind in "iu":
+            if np.any(b._data == 0):
+                raise ZeroDivisionError("div: integer division by zero")
+            quotient = np.floor_divide(a._data, b._data)
+            if rounding_mode == "trunc":
+                quotient = np.where((quotient < 0) & (quotient * b._data != a._data), quotient + 1, quotient)
+        else:
+            rounder = np.trunc if rounding_mode == "trunc" else np.floor
+            quotient = rounder(a._data / b._data)
+    return Tensor._make(np.asarray(quotient, dtype=a.dtype))
 
 
 def neg(x: Tensor) -> Tensor:
@@ -263,13 +308,15 @@ def _swap_last(x: Tensor) -> Tensor:
     return Permute.apply(x, dims=dims)
 
 
-def matmul(a, b) -> Tensor:
+def matmul(a, b, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with numpy's rules: 1-D operands are vectors, batch dimensions broadcast.
 
     >>> import minigrad as mg
     >>> (mg.ones(2, 3) @ mg.ones(3)).tolist()
     [3.0, 3.0]
     """
+    if out is not None:
+        return write_out(out, matmul(a, b), "matmul")
     a, b = binary_operands(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")

@@ -175,12 +175,12 @@ class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.shapes = a.shape, b.shape
-        ctx.condition = condition
+        ctx.save_for_backward(condition)
         return np.where(condition._data, a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
-        condition = ctx.condition
+        (condition,) = ctx.saved_tensors
         a_shape, b_shape = ctx.shapes
         from minigrad.ops.arithmetic import sum_to
 
@@ -202,3 +202,98 @@ def where(condition, a, b) -> Tensor:
             f"where: condition {condition.shape}, input {a.shape} and other {b.shape} cannot be broadcast together"
         ) from None
     return Where.apply(condition, a, b)
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """``x`` with ``value`` where ``mask`` is True (broadcast); the dtype stays ``x``'s.
+
+    >>> import minigrad as mg
+    >>> mg.tensor([1.0, 2.0, 3.0]).masked_fill(mg.tensor([True, False, True]), 0.0).tolist()
+    [0.0, 2.0, 0.0]
+    """
+    mask = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+    if mask.dtype.kind != "b":
+        raise RuntimeError(f"masked_fill: expected a bool mask, got {mask.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got {value.ndim} dimensions")
+        from minigrad.ops.arithmetic import cast
+
+        value = cast(value, x.dtype)
+    else:
+        value = Tensor._make(np.asarray(value).astype(x.dtype))
+    try:
+        np.broadcast_shapes(mask.shape, x.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: mask of shape {mask.shape} can't be broadcast to input of shape {x.shape}") from None
+    out = where(mask, value, x)
+    if out.shape != x.shape:
+        raise RuntimeError(f"masked_fill: mask of shape {mask.shape} would enlarge the input of shape {x.shape}")
+    return out
+
+
+# -- scatter: gather's write-side twin ---------------------------------------------------------------
+class Scatter(Function):
+    """``x`` with ``src`` written at ``index`` along ``dim`` (PyTorch's ``scatter``)."""
+
+    @staticmethod
+    def forward(ctx, x, src, dim, index):
+        ctx.src_shape = src.shape
+        out = x._data.copy()
+        out[_along(index, dim)] = np.broadcast_to(src._data, index.shape) if src.ndim == 0 else src._data[
+            tuple(slice(0, s) for s in index.shape)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.attributes
+        grad_x = grad_src = None
+        if ctx.needs_input_grad[0]:
+            ones = Tensor._make(np.ones((), dtype=grad.dtype))
+            grad_x = Scatter.apply(grad, ones * 0, dim=a["dim"], index=a["index"])
+        if ctx.needs_input_grad[1]:
+            grad_src = gather(grad, a["dim"], Tensor._make(a["index"]))
+            src_shape = ctx.src_shape
+            if grad_src.shape != src_shape:
+                from minigrad.ops.arithmetic import sum_to
+
+                if len(src_shape) == 0:
+                    grad_src = sum_to(grad_src, ())
+                else:  # src larger than index: the part of src that was not used gets zero
+                    region = tuple(slice(0, s) for s in grad_src.shape)
+                    grad_src = IndexAdd.apply(grad_src, shape=src_shape, index=region)
+        return grad_x, grad_src
+
+
+def scatter(x: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
+    """``out[index[i][j]][j] = src[i][j]`` for ``dim=0`` (PyTorch's ``scatter``); ``value``
+    (or a number as ``src``) writes the same number everywhere ``index`` points.
+
+    >>> import minigrad as mg
+    >>> mg.zeros(5).scatter(0, mg.tensor([1, 3]), 1.0).tolist()
+    [0.0, 1.0, 0.0, 1.0, 0.0]
+    """
+    if value is not None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: pass src (a tensor or a number) or value=")
+    index_data = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if index_data.dtype.kind not in "iu":
+        raise RuntimeError(f"scatter: index must be an integer tensor, got {index_data.dtype}")
+    if index_data.ndim == 0 and x.ndim <= 1:
+        index_data = index_data.reshape(1)
+    dim = normalize_dim(dim, x.ndim, "scatter")
+    if index_data.ndim != x.ndim:
+        raise RuntimeError(f"scatter: index has {index_data.ndim} dimensions but the tensor has {x.ndim} "
+                           f"(shapes {index_data.shape} and {x.shape})")
+    if index_data.size and (index_data.min() < -x.shape[dim] or index_data.max() >= x.shape[dim]):
+        raise IndexError(f"scatter: index out of range for dimension {dim} of size {x.shape[dim]}")
+    if isinstance(src, Tensor):
+        from minigrad.ops.arithmetic import cast
+
+        src = cast(src, x.dtype)
+        if src.ndim and any(i > s for i, s in zip(index_data.shape, src.shape)):
+            raise RuntimeError(f"scatter: index shape {index_data.shape} is larger than src shape {src.shape}")
+    else:
+        src = Tensor._make(np.asarray(src).astype(x.dtype))
+    return Scatter.apply(x, src, dim=dim, index=index_data)

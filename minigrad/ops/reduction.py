@@ -87,12 +87,13 @@ class Amax(Function):
     def forward(ctx, x, dim, keepdim, largest):
         reduce = np.max if largest else np.min
         kept = np.asarray(reduce(x._data, axis=dim, keepdims=True))
-        ctx.x, ctx.kept = x._data, kept
+        ctx.save_for_backward(x)
+        ctx.kept = kept
         return kept if keepdim else kept.reshape([s for i, s in enumerate(kept.shape) if i not in dim])
 
     @staticmethod
     def backward(ctx, grad):
-        x, kept = ctx.x, ctx.kept
+        x, kept = ctx.saved_tensors[0]._data, ctx.kept
         mask = (x == kept) | (np.isnan(x) & np.isnan(kept))
         count = mask.sum(axis=ctx.attributes["dim"], keepdims=True).astype(grad.dtype)
         spread = reshape(grad, kept.shape) / Tensor._make(count)

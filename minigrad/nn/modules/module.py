@@ -235,9 +235,19 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype) -> "Module":
-        """Convert floating parameters and buffers to ``dtype`` (e.g. ``mg.float64`` for gradcheck)."""
+    def to(self, *args, **kwargs) -> "Module":
+        """``model.to(device)``, ``model.to(dtype)``, ``model.to(device, dtype)``: convert floating
+        parameters and buffers to ``dtype`` (e.g. ``mg.float64`` for gradcheck), in place; the
+        device must be the CPU."""
+        from minigrad import devices
+
+        target, dtype = devices.parse_to(args, dict(kwargs), lambda a: a.dtype if isinstance(a, Tensor) else None)
+        devices.check_device(target, "module")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         for module in self.modules():
             for registry in (module._parameters, module._buffers):
                 for value in registry.values():
@@ -245,6 +255,15 @@ class Module:
                         value._data = value._data.astype(dtype)
                         if value.grad is not None:
                             value.grad = Tensor._make(value.grad._data.astype(dtype))
+        return self
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        from minigrad import devices
+
+        devices.check_device("cuda" if device is None else device, "module")
         return self
 
     def double(self) -> "Module":

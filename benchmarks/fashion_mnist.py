@@ -20,14 +20,15 @@ from benchmarks.common import set_threads
 
 def run_minigrad(epochs: int, seed: int) -> dict:
     import minigrad as mg
-    from minigrad.data import DataLoader, FashionMNIST
+    from minigrad.data import DataLoader, FashionMNIST, transforms
     from minigrad.training import fit
 
     mg.manual_seed(seed)
     model = mg.models.LeNet5()
-    history = fit(model, DataLoader(FashionMNIST(train=True), 64, shuffle=True, seed=seed),
+    train, test = (FashionMNIST(train=split, transform=transforms.ToTensor()) for split in (True, False))
+    history = fit(model, DataLoader(train, 64, shuffle=True, seed=seed),
                   mg.optim.Adam(model.parameters(), lr=1e-3), epochs,
-                  test_loader=DataLoader(FashionMNIST(train=False), 1000), progress=False)
+                  test_loader=DataLoader(test, 1000), progress=False)
     return {"test_accuracy": history["test_accuracy"], "seconds": history["seconds"]}
 
 
@@ -40,10 +41,10 @@ def run_pytorch(epochs: int, seed: int) -> dict:
 
     torch.manual_seed(seed)
     train, test = FashionMNIST(train=True), FashionMNIST(train=False)
-    x_train = torch.tensor(train.data[:, None].astype(np.float32) / 255.0)
-    y_train = torch.tensor(train.targets)
-    x_test = torch.tensor(test.data[:, None].astype(np.float32) / 255.0)
-    y_test = torch.tensor(test.targets)
+    x_train = torch.tensor(train.data.numpy()[:, None].astype(np.float32) / 255.0)
+    y_train = torch.tensor(train.targets.numpy())
+    x_test = torch.tensor(test.data.numpy()[:, None].astype(np.float32) / 255.0)
+    y_test = torch.tensor(test.targets.numpy())
     model = torch_model("lenet5")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     accuracy, seconds = [], []

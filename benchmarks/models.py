@@ -101,9 +101,9 @@ def memory_over_steps(total: int = 1000) -> tuple[float, float]:
 def epoch(framework: str, batch: int = 64) -> float | None:
     """Seconds for one epoch of LeNet-5 (Adam, lr 1e-3) on the full Fashion-MNIST training set."""
     try:
-        from minigrad.data import DataLoader, FashionMNIST
+        from minigrad.data import DataLoader, FashionMNIST, transforms
 
-        train = FashionMNIST(train=True)
+        train = FashionMNIST(train=True, transform=transforms.ToTensor())
     except FileNotFoundError:
         return None
     if framework == "minigrad":
@@ -125,8 +125,8 @@ def epoch(framework: str, batch: int = 64) -> float | None:
     torch.manual_seed(0)
     model = torch_model("lenet5")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    images = torch.tensor(train.data[:, None].astype(np.float32) / 255.0)
-    labels = torch.tensor(train.targets)
+    images = torch.tensor(train.data.numpy()[:, None].astype(np.float32) / 255.0)
+    labels = torch.tensor(train.targets.numpy())
     start = time.perf_counter()
     for index in torch.randperm(len(labels)).split(batch):
         optimizer.zero_grad()

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 import minigrad as mg
-from minigrad.data import DataLoader, EmbeddedFashionMNIST
+from minigrad.data import DataLoader, EmbeddedFashionMNIST, Subset
 from minigrad.training import fit
 
 parser = argparse.ArgumentParser()
@@ -19,7 +19,7 @@ args = parser.parse_args()
 mg.manual_seed(0)
 train_set, test_set = EmbeddedFashionMNIST(train=True), EmbeddedFashionMNIST(train=False)
 if args.quick:
-    train_set.data, train_set.targets = train_set.data[:1000], train_set.targets[:1000]
+    train_set = Subset(train_set, range(1000))
 
 model = mg.models.LeNet5()
 optimizer = mg.optim.Adam(model.parameters(), lr=1e-3)

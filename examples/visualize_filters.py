@@ -8,7 +8,7 @@ blobs.
 import argparse
 
 import minigrad as mg
-from minigrad.data import DataLoader, EmbeddedFashionMNIST
+from minigrad.data import DataLoader, EmbeddedFashionMNIST, Subset
 from minigrad.training import fit
 
 parser = argparse.ArgumentParser()
@@ -21,7 +21,7 @@ model = mg.models.SimpleConvNet(weight_init_std=0.01)  # the book's network and 
 before = model.features[0].weight.detach().clone()
 train_set = EmbeddedFashionMNIST()
 if args.quick:
-    train_set.data, train_set.targets = train_set.data[:500], train_set.targets[:500]
+    train_set = Subset(train_set, range(500))
 fit(model, DataLoader(train_set, 64, shuffle=True), mg.optim.Adam(model.parameters(), lr=1e-3),
     epochs=1 if args.quick else 5, progress=not args.quick)
 

@@ -19,6 +19,7 @@ from minigrad.creation import (
     rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from minigrad.generator import Generator
 from minigrad import autograd
 from minigrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.autograd.gradient_check import GradcheckError, gradcheck, gradgradcheck
@@ -47,3 +48,4 @@ from minigrad import models  # noqa: E402
 from minigrad.summary import summary  # noqa: E402
 from minigrad import viz  # noqa: E402
 from minigrad import data  # noqa: E402
+from minigrad import utils  # noqa: E402  (minigrad.utils.data: PyTorch's path to the data API)

@@ -96,7 +96,7 @@ def cmd_train(args) -> int:
     print(f"training {type(model).__name__} ({config['variant'] or 'default'}) on {args.dataset}: "
           f"{len(train_set)} training and {len(test_set)} test images, {args.epochs} epochs, "
           f"batch {args.batch_size}, {args.optimizer}; output in {out}", flush=True)
-    before = model.features[0].weight.data.copy()
+    before = model.features[0].weight._data.copy()
     history = fit(model, DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed),
                   optimizer, args.epochs, test_loader=DataLoader(test_set, 256), checkpoint_dir=out,
                   resume=args.resume, progress=not args.quiet, config=config, verbose=True)
@@ -104,7 +104,7 @@ def cmd_train(args) -> int:
     if args.plots:
         from minigrad import plot
 
-        plot.save_filter_comparison(before, model.features[0].weight.data, out / "filters.png")
+        plot.save_filter_comparison(before, model.features[0].weight._data, out / "filters.png")
         plot.save_history(history, out / "curves.png")
         print(f"plots: {out / 'filters.png'}, {out / 'curves.png'}")
     print(f"checkpoint: {out / 'checkpoint.npz'}; history: {out / 'history.json'}")
@@ -194,7 +194,7 @@ def cmd_filters(args) -> int:
         model = build_model(config)
         title = f"{config['model']} conv1 filters, untrained"
     conv = next(m for m in model.modules() if isinstance(m, mg.nn.Conv2d))
-    plot.save_filters(conv.weight.data, args.output, title)
+    plot.save_filters(conv.weight._data, args.output, title)
     print(f"wrote {args.output} ({conv.weight.shape[0]} filters of {conv.weight.shape[2]}x{conv.weight.shape[3]})")
     return 0
 

@@ -66,13 +66,15 @@ def _fake_mnist(directory: Path, n: int = 20, gz: bool = True) -> dict:
 
 
 def test_dataset_reads_root_with_torchvision_conventions(tmp_path):
-    _fake_mnist(tmp_path / "MNIST", gz=False)
+    _fake_mnist(tmp_path / "MNIST" / "raw", gz=False)
     train, test = MNIST(tmp_path), MNIST(tmp_path, train=False)
     assert len(train) == 20 and len(test) == 10
-    image, label = train[3]
-    assert image.shape == (1, 28, 28) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
-    assert isinstance(label, int)
-    np.testing.assert_allclose(image[0], train.data[3] / 255.0, rtol=1e-6)
+    image, label = train[3]  # torchvision's raw picture (a PIL image there, a uint8 array here) and an int
+    assert isinstance(image, np.ndarray) and image.shape == (28, 28) and image.dtype == np.uint8
+    assert isinstance(label, int) and label == int(train.targets[3])
+    tensor, _ = MNIST(tmp_path, transform=transforms.ToTensor())[3]
+    assert isinstance(tensor, mg.Tensor) and tensor.shape == (1, 28, 28) and tensor.dtype == np.float32
+    np.testing.assert_allclose(tensor.numpy()[0], train.data.numpy()[3] / 255.0, rtol=1e-6)
 
 
 def test_missing_dataset_says_where_it_looked_and_how_to_get_it(tmp_path, monkeypatch):
@@ -115,8 +117,11 @@ def test_download_verifies_checksums_and_writes_atomically(http_server, tmp_path
     root = tmp_path / "data"
     dataset = MNIST(root, download=True)
     assert len(dataset) == 20
-    assert sorted(p.name for p in root.iterdir()) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
-    np.testing.assert_array_equal(dataset.data, read_idx(served / "train-images-idx3-ubyte.gz"))
+    raw = root / "MNIST" / "raw"  # torchvision's layout
+    assert sorted(p.name for p in raw.iterdir()) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    np.testing.assert_array_equal(dataset.data.numpy(), read_idx(served / "train-images-idx3-ubyte.gz"))
+    monkeypatch.setattr(MNIST, "mirrors", [])  # present files: download=True fetches nothing
+    assert len(MNIST(root, download=True)) == 20
 
 
 def test_corrupted_download_is_rejected_and_nothing_is_kept(http_server, tmp_path, monkeypatch):
@@ -130,8 +135,9 @@ def test_corrupted_download_is_rejected_and_nothing_is_kept(http_server, tmp_pat
     monkeypatch.setattr(mnist_module, "CACHE", tmp_path / "cache")
     with pytest.raises(DownloadError, match="checksum does not match"):
         MNIST(tmp_path / "data", train=False, download=True)
-    assert not (tmp_path / "data" / "t10k-images-idx3-ubyte.gz").exists()
-    assert not [p for p in (tmp_path / "data").iterdir() if p.name.startswith(".download")]
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    assert not (raw / "t10k-images-idx3-ubyte.gz").exists()
+    assert not [p for p in raw.iterdir() if p.name.startswith(".download")]
 
 
 def test_checksum_of_recompressed_files_is_accepted(tmp_path):
@@ -159,20 +165,21 @@ def test_embedded_subset_is_real_balanced_fashion_mnist():
     assert train.data.dtype == np.uint8
     if DEBIAN.exists():  # every embedded image is a Fashion-MNIST image with its label
         full = FashionMNIST(train=True)
-        lookup = {image.tobytes(): label for image, label in zip(full.data, full.targets)}
-        assert all(lookup.get(image.tobytes()) == label for image, label in zip(train.data[:300], train.targets[:300]))
+        lookup = {image.tobytes(): label for image, label in zip(full.data.numpy(), full.targets.numpy())}
+        assert all(lookup.get(image.tobytes()) == label
+                   for image, label in zip(train.data.numpy()[:300], train.targets.numpy()[:300]))
 
 
 def test_dataloader_batches_shuffles_reproducibly_and_drops_last():
     x, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
     loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=3)
-    first = [b.data.ravel().tolist() for b, _ in loader]
-    second = [b.data.ravel().tolist() for b, _ in loader]
+    first = [b.numpy().ravel().tolist() for b, _ in loader]
+    second = [b.numpy().ravel().tolist() for b, _ in loader]
     assert sorted(sum(first, [])) == list(range(10)) and first != second  # a new order every epoch
     again = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=3)
-    assert [b.data.ravel().tolist() for b, _ in again] == first
+    assert [b.numpy().ravel().tolist() for b, _ in again] == first
     again.set_epoch(1)
-    assert [b.data.ravel().tolist() for b, _ in again] == second
+    assert [b.numpy().ravel().tolist() for b, _ in again] == second
     dropped = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=True)
     assert len(dropped) == 2 and [len(b) for b, _ in dropped] == [4, 4]
     images, labels = next(iter(DataLoader(EmbeddedFashionMNIST(), batch_size=8)))
@@ -198,8 +205,8 @@ def test_transforms_work_on_one_image_and_on_batches():
     assert both.batched and both(batch).dtype == np.float32
     assert transforms.Resize(56)(batch).shape == (4, 1, 56, 56)
     assert transforms.RepeatChannels(3)(batch).shape == (4, 3, 28, 28)
-    dataset = EmbeddedFashionMNIST(transform=both)
+    dataset = EmbeddedFashionMNIST(transform=transforms.Compose([transforms.ToTensor(), both]))
     images, _ = dataset.get_batch(np.arange(5))
-    np.testing.assert_allclose(images[2], dataset[2][0])  # the batch path equals the per-sample path
+    np.testing.assert_array_equal(images.numpy()[2], dataset[2][0].numpy())  # batch path == per-sample path
     unbatched = EmbeddedFashionMNIST(transform=lambda image: image * 2)  # a plain per-sample callable
-    np.testing.assert_allclose(unbatched.get_batch(np.arange(2))[0][1], unbatched[1][0])
+    np.testing.assert_array_equal(unbatched.get_batch(np.arange(2))[0].numpy()[1], unbatched[1][0])

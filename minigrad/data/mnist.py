@@ -1,33 +1,41 @@
-"""MNIST and Fashion-MNIST, read from the IDX files, and the small subset shipped with minigrad.
+"""MNIST and Fashion-MNIST as torchvision reads them, and the real subset shipped with minigrad.
 
-A sample is ``(image, label)``: a float32 array of shape ``(1, 28, 28)`` scaled to [0, 1] (as
-torchvision's ``ToTensor``) and an integer label. ``transform`` is applied to the image.
+As in torchvision, ``ds[i]`` is ``(image, label)``: the image is what ``transform`` makes of the
+raw picture, and the label an ``int``. torchvision's raw picture is a PIL image; minigrad's is a
+uint8 numpy array ``(28, 28)``, which ``transforms.ToTensor()`` turns into a float32 Tensor
+``(1, 28, 28)`` in [0, 1]. ``ds.data`` is a uint8 Tensor ``(N, 28, 28)``, ``ds.targets`` an
+int64 Tensor, ``ds.classes`` the class names.
 
-Where the files are looked for, in order:
+Where the IDX files (``train-images-idx3-ubyte`` and its siblings, gzipped or not) are looked
+for, in order; the two files of a split must be in one folder:
 
-1. ``root`` (and ``root/MNIST`` or ``root/FashionMNIST``), when given;
-2. ``~/.cache/minigrad/mnist`` or ``~/.cache/minigrad/fashion-mnist``;
+1. with ``root``: ``root/MNIST/raw`` (torchvision's layout; ``FashionMNIST`` for Fashion-MNIST),
+   ``root/MNIST``, ``root``;
+2. ``~/.cache/minigrad/mnist`` or ``~/.cache/minigrad/fashion-mnist`` (``$MINIGRAD_CACHE``);
 3. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).
 
-``download=True`` fetches missing files over HTTPS from the usual public mirrors into ``root``
-(or the cache directory), checks their SHA-256 digests, and moves each into place only when it
-is complete and verified.
+``download=True`` with the files already there downloads nothing (as torchvision). Otherwise it
+fetches them into ``root/MNIST/raw`` (or the cache directory without ``root``) from the usual
+public mirrors, keeping each file only when its SHA-256 digest is right. For Fashion-MNIST,
+Debian's local copy, when installed, is the first mirror: ``FashionMNIST(root, download=True)``
+then copies it and needs no network.
 """
 from __future__ import annotations
 
-import hashlib
+import operator
 import os
-import tempfile
 import urllib.error
-import urllib.request
-import zlib
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from minigrad.data.collate import default_collate
 from minigrad.data.dataset import Dataset
+from minigrad.data.download import DownloadError, download_file, verify
 from minigrad.data.idx import IDXError, read_idx
+from minigrad.data.transforms import ToTensor, batch_transform
+from minigrad.tensor import Tensor
 
 CACHE = Path(os.environ.get("MINIGRAD_CACHE", Path.home() / ".cache" / "minigrad"))
 FILES = {
@@ -40,68 +48,25 @@ class DatasetNotFoundError(FileNotFoundError):
     """The dataset's files are not where minigrad looked; the message says where and how to get them."""
 
 
-class DownloadError(RuntimeError):
-    """No mirror delivered a file whose checksum matches."""
+def _array(x) -> np.ndarray:
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def verify(path: Path, accepted: set[str]) -> bool:
-    """True when the file's SHA-256, or that of its gunzipped content, is an accepted digest.
-
-    Both are known because mirrors recompress (Debian's package ships the same images in a
-    differently compressed ``.gz``).
-    """
-    content = path.read_bytes()
-    if _sha256(content) in accepted:
-        return True
-    if content[:2] == b"\x1f\x8b":
-        import gzip
-
-        try:
-            return _sha256(gzip.decompress(content)) in accepted
-        except (OSError, EOFError, zlib.error):
-            return False
-    return False
-
-
-def download_file(url: str, destination: Path, accepted: set[str], progress: bool = True, timeout: float = 60) -> None:
-    """Fetch ``url`` to ``destination``: stream to a temporary file, check SHA-256, then rename."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".download-", dir=destination.parent)
-    try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            bar = _progress(total, destination.name) if progress else None
-            while True:
-                chunk = response.read(1 << 16)
-                if not chunk:
-                    break
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-            if bar is not None:
-                bar.close()
-        if not verify(Path(temporary), accepted):
-            raise DownloadError(f"{url}: the SHA-256 checksum does not match (corrupt or tampered download); nothing was kept")
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def _progress(total, name):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {name}", leave=False)
+def _idx_file(directory: Path, stem: str) -> Path | None:
+    for candidate in (directory / stem, directory / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 class MNIST(Dataset):
-    """The MNIST handwritten digits (60,000 training and 10,000 test images)."""
+    """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28 pixels.
 
-    name = "MNIST"
+    ``MNIST(root, train=True, transform=None, target_transform=None, download=False)``, as
+    torchvision; ``root`` may be left out to use the cache directory.
+    """
+
+    name = "MNIST"  # the folder under root, as torchvision's class name
     cache_name = "mnist"
     system_dirs: tuple = ()
     mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
@@ -112,47 +77,73 @@ class MNIST(Dataset):
         "t10k-images-idx3-ubyte": {"8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
         "t10k-labels-idx1-ubyte": {"f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
     }
-    classes = [str(i) for i in range(10)]
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
+               "8 - eight", "9 - nine"]
 
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, transform: Callable | None = None,
+                 target_transform: Callable | None = None, download: bool = False) -> None:
         self.root = Path(root).expanduser() if root is not None else None
         self.train = train
         self.transform, self.target_transform = transform, target_transform
-        images_name, labels_name = FILES["train" if train else "test"]
-        images_path, labels_path = self._find(images_name), self._find(labels_name)
-        if (images_path is None or labels_path is None) and download:
-            target = self.root or CACHE / self.cache_name
-            images_path = images_path or self._download(images_name, target)
-            labels_path = labels_path or self._download(labels_name, target)
-        if images_path is None or labels_path is None:
-            raise DatasetNotFoundError(self._not_found_message(images_name if images_path is None else labels_name))
-        self.data = read_idx(images_path)
-        self.targets = read_idx(labels_path).astype(np.int64)
-        if self.data.ndim != 3 or self.targets.ndim != 1 or len(self.data) != len(self.targets):
-            raise IDXError(f"{images_path}, {labels_path}: images {self.data.shape} and labels {self.targets.shape} do not match")
+        stems = FILES["train" if train else "test"]
+        target = self._download_dir() if download else None
+        paths = self._find(stems, self.search_dirs(download), fill=target)
+        if paths is None and download:
+            paths = [_idx_file(target, stem) or self._download(stem, target) for stem in stems]
+        if paths is None:
+            raise DatasetNotFoundError(self._not_found_message(stems[0]))
+        self._load(*paths)
+
+    def _load(self, images_path: Path, labels_path: Path) -> None:
+        images, labels = read_idx(images_path), read_idx(labels_path).astype(np.int64)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise IDXError(f"{images_path}, {labels_path}: images {images.shape} and labels {labels.shape} do not match")
+        self.data, self.targets = Tensor._make(images), Tensor._make(labels)
         self.files = (images_path, labels_path)
 
     # -- finding and fetching files ------------------------------------------------------------
-    def search_dirs(self) -> list[Path]:
+    @property
+    def raw_folder(self) -> str:
+        return str((self.root or CACHE) / self.name / "raw")
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.classes)}
+
+    def search_dirs(self, download: bool = False) -> list[Path]:
+        """Where the files are looked for, in order (with ``root`` and ``download``, only under ``root``)."""
         dirs = []
         if self.root is not None:
-            dirs += [self.root, self.root / self.name]
-        dirs.append(CACHE / self.cache_name)
-        dirs += [Path(d) for d in self.system_dirs]
+            dirs += [self.root / self.name / "raw", self.root / self.name, self.root]
+        if self.root is None or not download:
+            dirs.append(CACHE / self.cache_name)
+            dirs += [Path(d) for d in self.system_dirs]
         return dirs
 
-    def _find(self, stem: str) -> Path | None:
-        for directory in self.search_dirs():
-            for candidate in (directory / f"{stem}.gz", directory / stem):
-                if candidate.is_file():
-                    return candidate
+    def _download_dir(self) -> Path:
+        return self.root / self.name / "raw" if self.root is not None else CACHE / self.cache_name
+
+    def _find(self, stems: tuple, dirs: list[Path], fill: Path | None) -> list[Path] | None:
+        """The split's files from the first folder that has them; a folder with only some of them
+        is an error (files of different folders are never mixed), unless it is ``fill``, the
+        folder that a download is about to complete."""
+        for directory in dirs:
+            found = [_idx_file(directory, stem) for stem in stems]
+            if all(found):
+                return found
+            if any(found) and directory != fill:
+                missing = next(stem for stem, path in zip(stems, found) if path is None)
+                present = next(path for path in found if path is not None)
+                raise DatasetNotFoundError(
+                    f"{self.name}: {directory} has {present.name} but not {missing}(.gz); the images and labels "
+                    f"of a split must come from one folder; put the missing file there")
         return None
 
     def _download(self, stem: str, directory: Path) -> Path:
         destination = directory / f"{stem}.gz"
+        local = [Path(d).resolve().as_uri() + "/" for d in self.system_dirs if Path(d).is_dir()]
         errors = []
-        for mirror in self.mirrors:
+        for mirror in local + list(self.mirrors):
             url = f"{mirror}{stem}.gz"
             try:
                 download_file(url, destination, self.checksums[stem])
@@ -176,34 +167,42 @@ class MNIST(Dataset):
     def __len__(self) -> int:
         return len(self.targets)
 
-    def _images(self, raw: np.ndarray) -> np.ndarray:
-        return (raw.astype(np.float32) / np.float32(255.0))[..., None, :, :]
-
     def __getitem__(self, index: int):
-        image = self._images(self.data[index])
-        label = int(self.targets[index])
+        """``(transform(image), target_transform(label))``; the raw image is a uint8 array (28, 28)."""
+        index = int(index.item()) if isinstance(index, Tensor) else operator.index(index)
+        image, label = _array(self.data)[index].copy(), int(_array(self.targets)[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
             label = self.target_transform(label)
         return image, label
 
-    def get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Images ``(B, 1, 28, 28)`` and labels ``(B,)`` by array indexing."""
-        if self.target_transform is not None or (self.transform is not None and not getattr(self.transform, "batched", False)):
-            return super().get_batch(indices)
-        images = self._images(self.data[indices])
-        if self.transform is not None:
-            images = self.transform(images)
-        return images, self.targets[indices]
+    def get_batch(self, indices) -> list:
+        """``default_collate([self[i] for i in indices])``, made with array indexing and one numpy
+        operation per transform step when the transform allows (see ``transforms.batch_transform``)."""
+        apply = batch_transform(self.transform) if self.target_transform is None else None
+        if apply is None:
+            return default_collate([self[i] for i in indices])
+        indices = np.asarray(indices, dtype=np.int64)
+        return [Tensor._make(apply(_array(self.data)[indices])), Tensor._make(_array(self.targets)[indices])]
 
     def __repr__(self) -> str:
-        split = "train" if self.train else "test"
-        return f"{self.name}({split}, {len(self)} images, from {self.files[0].parent})"
+        """As torchvision's: the size, where the files are, the split, the transforms."""
+        lines = [f"Number of datapoints: {len(self)}", f"Root location: {self.root or self.files[0].parent}",
+                 f"Split: {'Train' if self.train else 'Test'}"]
+        if self.transform is not None or self.target_transform is not None:
+            lines.append("StandardTransform")
+            for head, transform in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
+                if transform is not None:
+                    shown = repr(transform).splitlines()
+                    lines.append(head + shown[0])
+                    lines += [" " * len(head) + line for line in shown[1:]]
+        return f"Dataset {type(self).__name__}\n" + "\n".join("    " + line for line in lines)
 
 
 class FashionMNIST(MNIST):
-    """Zalando's Fashion-MNIST: 28x28 greyscale images of clothing in 10 classes (MIT licence)."""
+    """Zalando's Fashion-MNIST: 28x28 greyscale images of clothing in 10 classes (MIT licence).
+    Same arguments and samples as ``MNIST``; the files go in ``root/FashionMNIST/raw``."""
 
     name = "FashionMNIST"
     cache_name = "fashion-mnist"
@@ -229,16 +228,26 @@ EMBEDDED = Path(__file__).with_name("embedded") / "fashion_mnist_subset.npz"
 class EmbeddedFashionMNIST(MNIST):
     """A real subset of Fashion-MNIST shipped inside the package (6,000 training and 1,000 test
     images, 600 and 100 per class), so that training works offline right after installation.
-    Made by ``scripts/make_embedded_dataset.py``; Fashion-MNIST is (c) Zalando SE, MIT licence."""
+    Made by ``scripts/make_embedded_dataset.py``; Fashion-MNIST is (c) Zalando SE, MIT licence.
+
+    Samples as ``FashionMNIST``'s, except that ``transform`` defaults to ``ToTensor()``: the
+    images are float32 Tensors ``(1, 28, 28)`` in [0, 1], ready to train on (``transform=None``
+    gives the raw uint8 arrays).
+    """
 
     name = "EmbeddedFashionMNIST"
     classes = FashionMNIST.classes
 
-    def __init__(self, train: bool = True, transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(self, train: bool = True, transform: Callable | None = ToTensor(),
+                 target_transform: Callable | None = None) -> None:
         self.root, self.train = None, train
         self.transform, self.target_transform = transform, target_transform
         split = "train" if train else "test"
         with np.load(EMBEDDED, allow_pickle=False) as archive:
-            self.data = archive[f"{split}_images"]
-            self.targets = archive[f"{split}_labels"].astype(np.int64)
+            self.data = Tensor._make(archive[f"{split}_images"])
+            self.targets = Tensor._make(archive[f"{split}_labels"].astype(np.int64))
         self.files = (EMBEDDED, EMBEDDED)
+
+
+__all__ = ["CACHE", "DatasetNotFoundError", "DownloadError", "EmbeddedFashionMNIST", "FashionMNIST", "MNIST",
+           "verify"]

@@ -306,7 +306,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = _format_values(self._data)
         extras = []
         if self._data.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_):
             extras.append(f"dtype=minigrad.{self._data.dtype}")
@@ -609,6 +609,37 @@ _TYPE_NAMES = {
     _dtype.int64: "LongTensor", _dtype.int32: "IntTensor", _dtype.int16: "ShortTensor",
     _dtype.int8: "CharTensor", _dtype.uint8: "ByteTensor", _dtype.bool_: "BoolTensor",
 }
+
+
+def _format_values(array: np.ndarray) -> str:
+    """The values as PyTorch prints them: floats with 4 decimals (``0.5000``), or as ``1.`` when
+    all are whole numbers, or in scientific notation when they span too many magnitudes; equal
+    widths; long tensors summarised with ``...``."""
+    options = dict(separator=", ", prefix="tensor(", max_line_width=80, threshold=1000, edgeitems=3)
+    if array.dtype.kind != "f" or array.size == 0:
+        return np.array2string(array, **options)
+    shown = array if array.size <= 1000 else _edges(array)
+    finite = np.abs(shown[np.isfinite(shown)].astype(np.float64))
+    whole = finite.size == 0 or bool(np.all(finite == np.ceil(finite)))
+    nonzero = finite[finite != 0]
+    big, small = (nonzero.max(), nonzero.min()) if nonzero.size else (0.0, 0.0)
+    scientific = nonzero.size > 0 and (big / small > 1000.0 or big > 1e8 or (not whole and small < 1e-4))
+    if whole and not scientific:
+        text = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"  # noqa: E731
+    elif scientific:
+        text = lambda v: f"{v:.4e}" if np.isfinite(v) else f"{v}"  # noqa: E731
+    else:
+        text = lambda v: f"{v:.4f}" if np.isfinite(v) else f"{v}"  # noqa: E731
+    width = max(len(text(v)) for v in shown.ravel())
+    return np.array2string(array, formatter={"float_kind": lambda v: text(v).rjust(width)}, **options)
+
+
+def _edges(array: np.ndarray) -> np.ndarray:
+    """The values a summarised print shows (three at each end of every dimension)."""
+    for axis, size in enumerate(array.shape):
+        if size > 6:
+            array = np.concatenate([np.take(array, range(3), axis), np.take(array, range(size - 3, size), axis)], axis)
+    return array
 
 
 def _requires_grad(x) -> bool:

@@ -166,6 +166,29 @@ class Function:
     def backward(ctx: "Function", *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
 
+    @staticmethod
+    def setup_context(ctx: "Function", inputs: tuple, output: Any) -> None:
+        """PyTorch 2's other style: a subclass that defines ``setup_context`` writes
+        ``forward(*inputs)`` without ``ctx`` and saves what backward needs here."""
+        raise NotImplementedError
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Declare inputs that ``forward`` changed in place: their versions move on, so that
+        graph nodes that saved their old values refuse to use them."""
+        for t in tensors:
+            if t._vc is None:
+                t._vc = [0]
+            t._vc[0] += 1
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        """Accepted for PyTorch compatibility: integer outputs never require grad here, and the
+        gradient that reaches a float output marked so is simply not used by its backward."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Whether backward gets zero Tensors (True, the default) or None for outputs that
+        received no gradient."""
+        self.__dict__["materialize_grads"] = bool(value)
+
     # -- what forward and backward use ---------------------------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep inputs or outputs (Tensors or arrays) for backward; read with ``saved_tensors``.
@@ -239,7 +262,11 @@ class Function:
         ctx.needs_input_grad = needs
         grad_state.enabled = False
         try:
-            raw = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is _BASE_SETUP_CONTEXT:
+                raw = cls.forward(ctx, *args, **kwargs)
+            else:
+                raw = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, raw)
         finally:
             grad_state.enabled = previous
         if isinstance(raw, tuple):
@@ -317,3 +344,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()}Backward>"
+
+
+_BASE_SETUP_CONTEXT = Function.setup_context

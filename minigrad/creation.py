@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.devices import check_device
-from minigrad.random import default_generator
+from minigrad.generator import numpy_generator
 from minigrad.tensor import Tensor, _to_array
 
 
@@ -128,12 +128,6 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
     return _new(np.eye(n, m, dtype=dtype or _dtype.get_default_dtype()), requires_grad, device)
 
 
-def _generator(generator) -> np.random.Generator:
-    if generator is None:
-        return default_generator()
-    return getattr(generator, "numpy_generator", generator)
-
-
 def _float_dtype(dtype, op: str) -> np.dtype:
     dtype = _dtype.as_dtype(dtype or _dtype.get_default_dtype())
     if dtype not in (_dtype.float32, _dtype.float64):
@@ -144,26 +138,28 @@ def _float_dtype(dtype, op: str) -> np.dtype:
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from minigrad's generator (or ``generator``)."""
     dtype = _float_dtype(dtype, "randn")
-    return _new(_generator(generator).standard_normal(_size(size), dtype=dtype), requires_grad, device)
+    return _new(numpy_generator(generator).standard_normal(_size(size), dtype=dtype), requires_grad, device)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in ``[0, 1)`` from minigrad's generator (or ``generator``)."""
     dtype = _float_dtype(dtype, "rand")
-    return _new(_generator(generator).random(_size(size), dtype=dtype), requires_grad, device)
+    return _new(numpy_generator(generator).random(_size(size), dtype=dtype), requires_grad, device)
 
 
 def randint(low: int, high: int | None = None, size=(), *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Integers in ``[low, high)`` (int64) from minigrad's generator (``randint(high, size)`` too)."""
+    if isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if isinstance(size, (int, np.integer)):
         raise TypeError("randint: size must be a tuple of ints, e.g. size=(1,)")
-    values = _generator(generator).integers(low, high, size=tuple(size)).astype(dtype or _dtype.int64)
+    values = numpy_generator(generator).integers(low, high, size=tuple(size)).astype(dtype or _dtype.int64)
     return _new(values, requires_grad, device)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0..n-1`` (int64)."""
-    return _new(_generator(generator).permutation(n).astype(dtype or _dtype.int64), False, device)
+    return _new(numpy_generator(generator).permutation(n).astype(dtype or _dtype.int64), False, device)

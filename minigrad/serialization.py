@@ -60,6 +60,11 @@ def _encode(value: Any, path: str, arrays: dict) -> Any:
         return {kind: [_encode(item, f"{path}.{i}" if path else str(i), arrays) for i, item in enumerate(value)]}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
+    if hasattr(value, "state_dict"):
+        raise CheckpointError(
+            f"mg.save: cannot save {path or 'the object'} of type {type(value).__name__} itself: a checkpoint "
+            "holds values, never pickled objects; save its .state_dict() and load it with load_state_dict()"
+        )
     raise CheckpointError(
         f"mg.save: cannot save {path or 'the object'} of type {type(value).__name__}; a checkpoint holds "
         "dicts, lists, arrays, Tensors, numbers, strings and None"

@@ -436,6 +436,17 @@ class Tensor:
         values = _rng(generator).uniform(a, b, self.shape).astype(self.dtype)
         return _inplace(self, "uniform_", _replace, Tensor._make(values))
 
+    def random_(self, low: int = 0, high: int | None = None, *, generator=None) -> "Tensor":
+        """Integers drawn uniformly from ``[low, high)`` (``random_(high)`` means ``[0, high)``)."""
+        if high is None:
+            low, high = 0, low
+        values = _rng(generator).integers(low, high, self.shape).astype(self.dtype)
+        return _inplace(self, "random_", _replace, Tensor._make(values))
+
+    def bernoulli_(self, p: float = 0.5, *, generator=None) -> "Tensor":
+        values = (_rng(generator).random(self.shape) < p).astype(self.dtype)
+        return _inplace(self, "bernoulli_", _replace, Tensor._make(values))
+
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
         values = _rng(generator).normal(mean, std, self.shape).astype(self.dtype)
         return _inplace(self, "normal_", _replace, Tensor._make(values))
@@ -556,6 +567,8 @@ class Tensor:
 
     # -- elementwise -----------------------------------------------------------------------------
     def exp(self): return ops.exp(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
     def log(self): return ops.log(self)
     def sqrt(self): return ops.sqrt(self)
     def abs(self): return ops.abs(self)
@@ -662,8 +675,6 @@ def _masked_fill(current: Tensor, mask, value) -> Tensor:
 
 
 def _rng(generator):
-    from minigrad.random import default_generator
+    from minigrad.generator import numpy_generator
 
-    if generator is None:
-        return default_generator()
-    return getattr(generator, "numpy_generator", generator)
+    return numpy_generator(generator)

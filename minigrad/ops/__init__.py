@@ -5,7 +5,7 @@ from minigrad.ops.arithmetic import (
     logical_or, lt, matmul, mul, ne, neg, pow, sub, sum_to,
 )
 from minigrad.ops.elementwise import (
-    abs, clamp, exp, log, log_softmax, maximum, minimum, relu, relu_, sigmoid, sign, softmax, sqrt, tanh,
+    abs, clamp, cos, exp, log, log_softmax, maximum, minimum, relu, relu_, sigmoid, sign, sin, softmax, sqrt, tanh,
 )
 from minigrad.ops.indexing import gather, getitem, masked_fill, scatter, where
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
@@ -14,7 +14,7 @@ from minigrad.ops.shape import cat, flatten, permute, reshape, squeeze, stack, t
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "cat", "clamp",
     "clone", "div", "eq", "exp", "expand", "flatten", "gather", "ge", "getitem", "gt", "le",
-    "log", "log_softmax", "logical_and", "masked_fill", "scatter", "relu_", "logical_not", "logical_or", "lt", "matmul", "max",
+    "log", "log_softmax", "sin", "cos", "logical_and", "masked_fill", "scatter", "relu_", "logical_not", "logical_or", "lt", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape",
     "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",

@@ -65,6 +65,30 @@ class Sqrt(Function):
         return grad / (2 * y)
 
 
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.cos()
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * x.sin()
+
+
 class Abs(Function):
     @staticmethod
     def forward(ctx, x):
@@ -187,6 +211,16 @@ def log(x: Tensor) -> Tensor:
 def sqrt(x: Tensor) -> Tensor:
     """Square root."""
     return Sqrt.apply(_floating(x, "sqrt"))
+
+
+def sin(x: Tensor) -> Tensor:
+    """Sine, elementwise (radians)."""
+    return Sin.apply(_floating(x, "sin"))
+
+
+def cos(x: Tensor) -> Tensor:
+    """Cosine, elementwise (radians)."""
+    return Cos.apply(_floating(x, "cos"))
 
 
 def abs(x: Tensor) -> Tensor:

@@ -27,7 +27,12 @@ class GetItem(Function):
     def forward(ctx, x, index):
         ctx.input_shape = x.shape
         try:
-            return x._data[index]
+            out = x._data[index]
+            if not isinstance(out, np.ndarray):  # integers only: a 0-d view, as PyTorch's x[0]
+                from minigrad.ops.inplace import zero_dim_index
+
+                out = x._data[zero_dim_index(index)]
+            return out
         except IndexError as error:
             raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
 

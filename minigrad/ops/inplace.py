@@ -51,7 +51,9 @@ def bump(t: Tensor) -> None:
 def _step_array(array: np.ndarray, step: tuple) -> np.ndarray:
     kind, arg = step
     if kind == "index":
-        return array[arg]
+        out = array[arg]
+        # integers only: a 0-d view rather than a numpy scalar, so that writes go through
+        return out if isinstance(out, np.ndarray) else array[zero_dim_index(arg)]
     if kind == "reshape":
         return array.reshape(arg)
     return array.transpose(arg)
@@ -98,6 +100,23 @@ def refresh_view(view: Tensor) -> None:
 _function.refresh_view = refresh_view
 
 
+def zero_dim_index(index) -> tuple:
+    """An all-integer index with ``...`` appended: numpy then returns a 0-d view, not a scalar."""
+    return (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)
+
+
+def _assign(array: np.ndarray, steps: tuple, value) -> None:
+    """Write ``value`` into the region of ``array`` that ``steps`` cut out. The last step is an
+    assignment (``array[index] = value``), so index arrays and masks write too."""
+    for step in steps[:-1]:
+        array = _step_array(array, step)
+    kind, arg = steps[-1]
+    if kind == "index":
+        array[arg] = value
+    else:
+        _step_array(array, steps[-1])[...] = value
+
+
 def _region_positions(shape: tuple, steps: tuple) -> np.ndarray:
     """The flat positions, in a C-ordered array of ``shape``, of the region the steps cut out."""
     positions = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
@@ -114,10 +133,7 @@ class SetView(Function):
 
     @staticmethod
     def forward(ctx, root, value, steps):
-        region = root._data
-        for step in steps:
-            region = _step_array(region, step)
-        region[...] = value._data
+        _assign(root._data, steps, value._data)
         ctx.value_shape = value.shape
         return root._data
 
@@ -143,7 +159,7 @@ class ZeroRegion(Function):
     def forward(ctx, grad, steps):
         out = np.array(grad._data, order="C")
         if len(steps) == 1:
-            _step_array(out, steps[0])[...] = 0
+            _assign(out, steps, 0)
         else:  # a chain of views of a copy need not be views again: address the region by position
             out.reshape(-1)[_region_positions(out.shape, steps)] = 0
         return out
@@ -274,13 +290,10 @@ def setitem(t: Tensor, index, value) -> None:
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=t.dtype))
     if not needs_graph(t, (value,)):
-        region = t._data
-        for step in steps[:-1]:
-            region = _step_array(region, step)
         if not t._data.flags.writeable:
             raise RuntimeError("setitem: this tensor's memory is read-only (an expand()/broadcast view); clone() it first")
         try:
-            region[steps[-1][1]] = value._data
+            _assign(t._data, steps, value._data)
         except (IndexError, ValueError) as error:
             raise type(error)(f"setitem: can't assign a value of shape {value.shape} to index {index!r} "
                               f"of a tensor of shape {t.shape}: {error}") from None

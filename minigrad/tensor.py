@@ -549,7 +549,12 @@ class Tensor:
     def unsqueeze(self, dim: int): return ops.unsqueeze(self, dim)
     def expand(self, *sizes): return ops.expand(self, *sizes)
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
-    def contiguous(self): return self
+    def contiguous(self):
+        """This tensor when its memory is C-ordered, else a (differentiable) C-ordered copy."""
+        return self if self._data.flags.c_contiguous else ops.clone(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
 
     # -- reductions ------------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False): return ops.sum(self, dim, keepdim)
@@ -595,10 +600,19 @@ class _HookHandle:
 
 
 def _plain_index(index):
-    """An index with Tensors replaced by their arrays."""
+    """An index with Tensors replaced by their arrays, and 0-d integer Tensors by ints (numpy
+    would take a 0-d array as an index array and copy; PyTorch takes it as an integer)."""
     if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
-    return index._data if isinstance(index, Tensor) else index
+        return tuple(_plain_index_part(i) for i in index)
+    return _plain_index_part(index)
+
+
+def _plain_index_part(part):
+    if not isinstance(part, Tensor):
+        return part
+    if part._data.ndim == 0 and part._data.dtype.kind in "iu":
+        return int(part._data)
+    return part._data
 
 
 from minigrad.autograd import function as _function  # noqa: E402

@@ -281,11 +281,21 @@ def _zeros(shape: tuple, dtype: np.dtype):
     return Tensor._make(np.zeros(shape, dtype=dtype))
 
 
+def _refresh_views(tensors: list) -> None:
+    """A view whose root was changed in place since its grad_fn was made gets a fresh one."""
+    from minigrad.autograd import function
+
+    for t in tensors:
+        if t._view is not None and t._view[2] != t._vc[0]:
+            function.refresh_view(t)
+
+
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
     from minigrad.tensor import Tensor
 
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    _refresh_views(tensors)
     if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
         grad_tensors = [grad_tensors]
     root_grads = _root_gradients(tensors, grad_tensors)
@@ -307,6 +317,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     from minigrad.tensor import Tensor
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    _refresh_views(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):

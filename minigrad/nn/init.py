@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from minigrad.ops.inplace import bump
 from minigrad.random import default_generator
 from minigrad.tensor import Tensor
 
@@ -45,8 +46,10 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor._data[...] = values.astype(tensor.dtype, copy=False)
+def _fill(tensor: Tensor, values) -> Tensor:
+    """Write ``values`` into ``tensor`` in place (PyTorch's init functions run under no_grad)."""
+    tensor._data[...] = np.asarray(values).astype(tensor.dtype, copy=False)
+    bump(tensor)
     return tensor
 
 
@@ -61,8 +64,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor._data[...] = val
-    return tensor
+    return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -213,21 +213,38 @@ def div(a, b, rounding_mode: str | None = None, *, out: Tensor | None = None) ->
     return Div.apply(a, b)
 
 
+class RoundedDiv(Function):
+    """``a / b`` rounded towards zero (``trunc``) or down (``floor``): piecewise constant, so its
+    gradient is zero (it still belongs to the graph, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        ctx.shapes = a.shape, b.shape
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if a.dtype.kind in "iu":
+                if np.any(b._data == 0):
+                    raise ZeroDivisionError("div: integer division by zero")
+                quotient = np.floor_divide(a._data, b._data)
+                if rounding_mode == "trunc":
+                    quotient = np.where((quotient < 0) & (quotient * b._data != a._data), quotient + 1, quotient)
+            else:
+                rounder = np.trunc if rounding_mode == "trunc" else np.floor
+                quotient = rounder(a._data / b._data)
+        return np.asarray(quotient, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        zero = grad * 0
+        return sum_to(zero, a_shape), sum_to(zero, b_shape)
+
+
 def _rounded_div(a, b, rounding_mode: str) -> Tensor:
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
     a, b = binary_operands(a, b, "div")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if a.dtype.kind in "iu":
-            if np.any(b._data == 0):
-                raise ZeroDivisionError("div: integer division by zero")
-            quotient = np.floor_divide(a._data, b._data)
-            if rounding_mode == "trunc":
-                quotient = np.where((quotient < 0) & (quotient * b._data != a._data), quotient + 1, quotient)
-        else:
-            rounder = np.trunc if rounding_mode == "trunc" else np.floor
-            quotient = rounder(a._data / b._data)
-    return Tensor._make(np.asarray(quotient, dtype=a.dtype))
+    _check_broadcast(a, b, "div")
+    return RoundedDiv.apply(a, b, rounding_mode=rounding_mode)
 
 
 def neg(x: Tensor) -> Tensor:

@@ -278,9 +278,22 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
     """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_by_tensors(x, min, max)
     if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
         x = cast_to(x, _dtype.get_default_dtype())
     return Clamp.apply(x, min=min, max=max)
+
+
+def _clamp_by_tensors(x: Tensor, low, high) -> Tensor:
+    """``clamp`` with tensor bounds, as PyTorch's ``min(max(x, low), high)``: the gradient goes
+    to ``x`` inside the bounds and to the bound that was applied outside them."""
+    out = x
+    if low is not None:
+        out = where(out < low, low, out)
+    if high is not None:
+        out = where(out > high, high, out)
+    return out
 
 
 class Maximum(Function):

@@ -64,7 +64,18 @@ def _is_int(part) -> bool:
 
 
 def _is_advanced(part) -> bool:
-    return isinstance(part, list) or (isinstance(part, np.ndarray) and not _is_int(part))
+    """Index arrays, lists and masks; a bool scalar too (numpy and PyTorch both treat it as a
+    0-d mask that joins the other index arrays)."""
+    return isinstance(part, (list, bool, np.bool_)) or (isinstance(part, np.ndarray) and not _is_int(part))
+
+
+def _width(part) -> int:
+    """How many dimensions of the tensor an index part consumes."""
+    if isinstance(part, (bool, np.bool_)):
+        return 0
+    if isinstance(part, np.ndarray) and part.dtype.kind == "b":
+        return part.ndim
+    return 1
 
 
 def index_steps(index, ndim: int) -> tuple:
@@ -78,8 +89,7 @@ def index_steps(index, ndim: int) -> tuple:
     parts = index if isinstance(index, tuple) else (index,)
     if not (any(_is_int(p) for p in parts) and any(_is_advanced(p) for p in parts)):
         return (("index", index),)
-    consumed = builtins.sum(p.ndim if isinstance(p, np.ndarray) and p.dtype.kind == "b" else 1
-                            for p in parts if p is not None and p is not Ellipsis)
+    consumed = builtins.sum(_width(p) for p in parts if p is not None and p is not Ellipsis)
     expanded = []
     for p in parts:
         if p is Ellipsis:
@@ -89,8 +99,7 @@ def index_steps(index, ndim: int) -> tuple:
     basic, advanced = [], []
     for p in expanded:
         if _is_advanced(p):
-            width = p.ndim if isinstance(p, np.ndarray) and p.dtype.kind == "b" else 1
-            basic += [slice(None)] * width
+            basic += [slice(None)] * _width(p)
             advanced.append(p)
         elif _is_int(p):
             basic.append(p)

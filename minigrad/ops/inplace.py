@@ -77,24 +77,29 @@ def mark_view(base: Tensor, out: Tensor, step: tuple) -> Tensor:
     if out is base or not np.may_share_memory(out._data, base._data):
         return out
     if base._view is not None:
-        root, steps, _ = base._view
+        root, steps = base._view[:2]
         steps = steps + (step,)
     else:
         root, steps = base, (step,)
     out._vc = counter(root)
-    out._view = (root, steps, out._vc[0])
+    out._view = (root, steps, out._vc[0], grad_state.enabled)
     return out
 
 
 def refresh_view(view: Tensor) -> None:
     """Give a view whose root was changed in place a ``grad_fn`` that reads the new root."""
-    root, steps, _ = view._view
-    if root._requires_grad and grad_state.enabled:
-        fresh = root
-        for step in steps:
-            fresh = _step_tensor(fresh, step)
+    root, steps, _, made_with_grad = view._view
+    if root._requires_grad and made_with_grad:
+        previous = grad_state.enabled
+        grad_state.enabled = True
+        try:
+            fresh = root
+            for step in steps:
+                fresh = _step_tensor(fresh, step)
+        finally:
+            grad_state.enabled = previous
         view.grad_fn, view._output_nr, view._requires_grad = fresh.grad_fn, fresh._output_nr, fresh._requires_grad
-    view._view = (root, steps, root._vc[0])
+    view._view = (root, steps, root._vc[0], made_with_grad)
 
 
 _function.refresh_view = refresh_view
@@ -173,7 +178,7 @@ class ZeroRegion(Function):
 def needs_graph(t: Tensor, args: tuple) -> bool:
     if not grad_state.enabled:
         return False
-    if t._requires_grad:
+    if t._requires_grad or (t._view is not None and t._view[0]._requires_grad):
         return True
     return any(isinstance(a, Tensor) and a._requires_grad for a in args)
 
@@ -206,11 +211,17 @@ def _check_allowed(t: Tensor, op: str) -> None:
             "Update parameters under `with mg.no_grad():` (or use an optimizer)."
         )
     if t._view is not None:
-        root = t._view[0]
+        root, made_with_grad = t._view[0], t._view[3]
         if root.grad_fn is None and root._requires_grad:
             raise RuntimeError(
                 f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation. Do it under `with mg.no_grad():`, or clone() the tensor first."
+            )
+        if not made_with_grad and root._requires_grad:
+            raise RuntimeError(
+                f"{op}: A view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden: make the "
+                "view with grad mode on, or change it under no_grad too."
             )
 
 
@@ -267,19 +278,46 @@ def apply_inplace(t: Tensor, op: str, compute: Callable, *args, saves_self: bool
         if result._data is not t._data:
             t._data[...] = result._data
             bump(t)
+            _saved_output_is(result, t)
+        retained = _take_retained(t)
         t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
+        if retained is not None:
+            t.retain_grad()
     else:
-        root, steps, _ = t._view
-        _rewrite_root(root, result, steps)
+        root, steps = t._view[:2]
+        _rewrite_root(root, result, steps, bumped=writes_in_place)
         refresh_view(t)
     return t
 
 
-def _rewrite_root(root: Tensor, value: Tensor, steps: tuple) -> None:
+def _saved_output_is(result: Tensor, t: Tensor) -> None:
+    """When the op saved its own output for backward (``exp_``, ``tanh_``...), that output is now
+    ``t``: keep ``t``'s memory rather than a second copy, and check ``t``'s version."""
+    node = result.grad_fn
+    if node is None or not node._saved:
+        return
+    for item in node._saved:
+        if isinstance(item, _function._SavedOutput) and item.counter is result._vc:
+            item._data, item.counter, item.version = t._data, counter(t), t._vc[0]
+
+
+def _take_retained(t: Tensor):
+    """Stop retaining the gradient of ``t``'s old value (it is retained for the new one)."""
+    node = t.grad_fn
+    if node is None or not node._retained or t._output_nr not in node._retained:
+        return None
+    return node._retained.pop(t._output_nr)
+
+
+def _rewrite_root(root: Tensor, value: Tensor, steps: tuple, bumped: bool = False) -> None:
+    retained = _take_retained(root)
     new_root = SetView.apply(root, value, steps=steps)
     if new_root.grad_fn is not None:
         root.grad_fn, root._output_nr, root._requires_grad = new_root.grad_fn, 0, True
-    bump(root)
+    if retained is not None:
+        root.retain_grad()
+    if not bumped:
+        bump(root)
 
 
 def setitem(t: Tensor, index, value) -> None:
@@ -295,7 +333,7 @@ def setitem(t: Tensor, index, value) -> None:
         try:
             _assign(t._data, steps, value._data)
         except (IndexError, ValueError) as error:
-            raise type(error)(f"setitem: can't assign a value of shape {value.shape} to index {index!r} "
+            raise (IndexError if isinstance(error, IndexError) else RuntimeError)(f"setitem: can't assign a value of shape {value.shape} to index {index!r} "
                               f"of a tensor of shape {t.shape}: {error}") from None
         bump(t)
         return
@@ -317,7 +355,7 @@ def setitem(t: Tensor, index, value) -> None:
     if t._view is not None:
         if t._view[2] != t._vc[0]:
             refresh_view(t)
-        root, view_steps, _ = t._view
+        root, view_steps = t._view[:2]
         _rewrite_root(root, value, view_steps + steps)
         refresh_view(t)
     else:

@@ -99,8 +99,13 @@ class Optimizer:
         raise NotImplementedError
 
     def _params_with_grad(self, group: dict) -> Iterator[Tensor]:
+        """The parameters that have a gradient, each counted as changed in place (its version
+        moves on, so a graph that saved it before the step refuses to use the new values)."""
         for p in group["params"]:
             if p.grad is not None:
+                if p._vc is None:
+                    p._vc = [0]
+                p._vc[0] += 1
                 yield p
 
     # -- state dicts --------------------------------------------------------------------------------

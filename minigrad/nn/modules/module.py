@@ -20,6 +20,7 @@ import numpy as np
 from minigrad.autograd.function import current_scope, scope
 from minigrad.errors import ShapeError
 from minigrad.nn.parameter import Parameter
+from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -319,6 +320,7 @@ class Module:
             if key in state_dict:
                 value = state_dict[key]
                 target._data[...] = value._data if isinstance(value, Tensor) else np.asarray(value)
+                bump(target)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------------------

@@ -24,13 +24,14 @@ from minigrad import autograd
 from minigrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.autograd.gradient_check import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (
-    abs, add, amax, amin, argmax, argmin, cat, clamp, clone, cos, div, eq, exp, flatten, gather, ge, gt, le, log,
+    abs, add, amax, amin, argmax, argmin, cat, clamp, clone, cos, div, eq, exp, flatten, floor_divide, gather,
+    ge, gt, le, log, remainder,
     log_softmax, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mul, ne, neg, permute, pow,
     relu, reshape, scatter, sigmoid, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
     unsqueeze, var, where,
 )
 from minigrad.ops.functions import (
-    clip, concat, concatenate, divide, is_floating_point, is_tensor, mm, multiply, numel, subtract,
+    allclose, equal, nonzero, clip, concat, concatenate, divide, is_floating_point, is_tensor, mm, multiply, numel, subtract,
     t, true_divide,
 )
 

@@ -117,6 +117,23 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
+def _refuse_foreign_zip(path: str, content: bytes) -> None:
+    """A zip whose members are not all ``.npy`` arrays (a PyTorch ``.pt``, say) is not ours."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        foreign = [name for name in archive.namelist() if not name.endswith(".npy")]
+    if not foreign:
+        return
+    if any(name.endswith("data.pkl") for name in foreign):
+        raise CheckpointError(
+            f"mg.load: {path!r} is a PyTorch checkpoint (torch.save's zip format), which minigrad does not "
+            "read: its pickle could run code. Convert it where PyTorch is installed: np.savez('weights.npz', "
+            "**{k: v.numpy() for k, v in torch.load(path, weights_only=True).items()}), then mg.load('weights.npz')"
+        )
+    raise CheckpointError(
+        f"mg.load: {path!r} is a zip archive but not a minigrad checkpoint (member {foreign[0]!r} is not an array)"
+    )
+
+
 def load(path: str | os.PathLike, map_location=None, *, weights_only: bool = True, mmap=None, **unused) -> Any:
     """Read a checkpoint written by :func:`save` (or any ``.npz`` of plain arrays).
 
@@ -137,6 +154,7 @@ def load(path: str | os.PathLike, map_location=None, *, weights_only: bool = Tru
                 f"mg.load: {path!r} is not a minigrad checkpoint (not an .npz archive); minigrad does not "
                 "read pickle-based files such as PyTorch .pt files, which could run code when loaded"
             )
+        _refuse_foreign_zip(path, content)
         archive = np.load(io.BytesIO(content), allow_pickle=False)
         with archive:
             arrays = {name: archive[name] for name in archive.files}

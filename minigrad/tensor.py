@@ -90,7 +90,11 @@ class Tensor:
             return tuple(Tensor._make(np.asarray(r)) for r in result)
         return None if result is None else Tensor._make(np.asarray(result))
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, data: Any = (), requires_grad: bool = False, dtype=None, *more_sizes: int) -> None:
+        if _is_count(requires_grad):
+            # torch.Tensor(3, 4): sizes, not data; the values are uninitialised, as in PyTorch
+            sizes = (data, requires_grad) + ((dtype,) if dtype is not None else ()) + more_sizes
+            data, requires_grad, dtype = np.empty(tuple(int(s) for s in sizes), dtype=_dtype.get_default_dtype()), False, None
         self._data = _to_array(data, dtype)
         self.grad: Tensor | None = None
         self.grad_fn = None
@@ -482,6 +486,14 @@ class Tensor:
     def __matmul__(self, other): return ops.matmul(self, other)
     def __rmatmul__(self, other): return ops.matmul(other, self)
     def __neg__(self): return ops.neg(self)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
+    def __mod__(self, other): return ops.remainder(self, other)
+    def __rmod__(self, other): return ops.remainder(other, self)
+    def floor_divide(self, other): return ops.floor_divide(self, other)
+    def remainder(self, other): return ops.remainder(self, other)
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return _allclose(self, other, rtol, atol, equal_nan)
     def __pos__(self): return self
 
     def add(self, other, *, alpha=1): return ops.add(self, other if alpha == 1 else other * alpha)
@@ -511,7 +523,15 @@ class Tensor:
     def gt(self, other): return ops.gt(self, other)
     def ge(self, other): return ops.ge(self, other)
     def equal(self, other) -> bool:
+        """True when ``other`` has the same shape and values."""
         return isinstance(other, Tensor) and self.shape == other.shape and bool(np.array_equal(self._data, other._data))
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """The indices of the non-zero elements: an (n, ndim) int64 tensor, or one per dimension."""
+        found = np.nonzero(self._data.reshape(1) if self._data.ndim == 0 else self._data)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64)) for i in found)
+        return Tensor._make(np.stack(found, axis=1).astype(np.int64))
 
     def __invert__(self): return ops.logical_not(self)
     def __and__(self, other): return ops.logical_and(self, other)
@@ -625,7 +645,7 @@ from minigrad.ops import inplace as _inplace_ops  # noqa: E402
 _inplace = _inplace_ops.apply_inplace
 _OPERATORS = {
     np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div", np.power: "pow",
-    np.matmul: "matmul", np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
+    np.matmul: "matmul", np.floor_divide: "floor_divide", np.remainder: "remainder", np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
     np.greater: "gt", np.greater_equal: "ge",
 }
 _fast = _inplace_ops.fast_arithmetic
@@ -636,6 +656,15 @@ _TYPE_NAMES = {
     _dtype.int64: "LongTensor", _dtype.int32: "IntTensor", _dtype.int16: "ShortTensor",
     _dtype.int8: "CharTensor", _dtype.uint8: "ByteTensor", _dtype.bool_: "BoolTensor",
 }
+
+
+def _allclose(a, b, rtol: float, atol: float, equal_nan: bool) -> bool:
+    return bool(np.allclose(np.asarray(a._data if isinstance(a, Tensor) else a),
+                            np.asarray(b._data if isinstance(b, Tensor) else b), rtol, atol, equal_nan))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _format_values(array: np.ndarray) -> str:

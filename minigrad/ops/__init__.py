@@ -1,8 +1,8 @@
 """The tensor operations. Each op is a ``Function`` subclass (forward and backward side by side)
 and a plain function that checks its arguments and calls ``Function.apply``."""
 from minigrad.ops.arithmetic import (
-    add, broadcast_to, cast, clone, div, eq, expand, ge, gt, le, logical_and, logical_not,
-    logical_or, lt, matmul, mul, ne, neg, pow, sub, sum_to,
+    add, broadcast_to, cast, clone, div, eq, expand, floor_divide, ge, gt, le, logical_and, logical_not,
+    logical_or, lt, matmul, mul, ne, neg, pow, remainder, sub, sum_to,
 )
 from minigrad.ops.elementwise import (
     abs, clamp, cos, exp, log, log_softmax, maximum, minimum, relu, relu_, sigmoid, sign, sin, softmax, sqrt, tanh,
@@ -14,7 +14,7 @@ from minigrad.ops.shape import cat, flatten, permute, reshape, squeeze, stack, t
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "cat", "clamp",
     "clone", "div", "eq", "exp", "expand", "flatten", "gather", "ge", "getitem", "gt", "le",
-    "log", "log_softmax", "sin", "cos", "logical_and", "masked_fill", "scatter", "relu_", "logical_not", "logical_or", "lt", "matmul", "max",
+    "log", "log_softmax", "floor_divide", "remainder", "sin", "cos", "logical_and", "masked_fill", "scatter", "relu_", "logical_not", "logical_or", "lt", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape",
     "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",

@@ -247,6 +247,38 @@ def _rounded_div(a, b, rounding_mode: str) -> Tensor:
     return RoundedDiv.apply(a, b, rounding_mode=rounding_mode)
 
 
+def floor_divide(a, b) -> Tensor:
+    """``a // b``: the quotient rounded down (integers stay integers), as PyTorch."""
+    return div(a, b, rounding_mode="floor")
+
+
+class Remainder(Function):
+    """``a - b * floor(a / b)``: the sign of ``b``, as Python's ``%`` and PyTorch's ``remainder``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[1] else None)
+        ctx.shapes = a.shape, b.shape
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.remainder(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = sum_to(grad, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(-grad * floor_divide(a, b).detach(), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def remainder(a, b) -> Tensor:
+    """``a % b``, with the sign of ``b``."""
+    a, b = binary_operands(a, b, "remainder")
+    if a.dtype.kind in "iu" and np.any(b._data == 0):
+        raise ZeroDivisionError("remainder: integer division by zero")
+    _check_broadcast(a, b, "remainder")
+    return Remainder.apply(a, b)
+
+
 def neg(x: Tensor) -> Tensor:
     return Neg.apply(x)
 

@@ -23,6 +23,19 @@ def t(input: Tensor) -> Tensor:
     return input.t()
 
 
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and values."""
+    return input.equal(other)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    return input.nonzero(as_tuple=as_tuple)
+
+
 def numel(input: Tensor) -> int:
     return input.numel()
 
@@ -36,6 +49,6 @@ def is_floating_point(input: Tensor) -> bool:
 
 
 __all__ = [
-    "clip", "concat", "concatenate", "divide", "is_floating_point", "is_tensor", "mm", "multiply",
+    "allclose", "equal", "nonzero", "clip", "concat", "concatenate", "divide", "is_floating_point", "is_tensor", "mm", "multiply",
     "numel", "subtract", "t", "transpose", "true_divide",
 ]

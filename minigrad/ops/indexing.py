@@ -203,8 +203,12 @@ class Where(Function):
         return None, grad_a, grad_b
 
 
-def where(condition, a, b) -> Tensor:
-    """Elementwise ``a if condition else b``, with broadcasting; numbers are allowed for a or b."""
+def where(condition, a=None, b=None) -> Tensor:
+    """Elementwise ``a if condition else b``, with broadcasting; numbers are allowed for a or b.
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as in PyTorch."""
+    if a is None and b is None:
+        condition = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
+        return condition.nonzero(as_tuple=True)
     condition = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
     if condition.dtype.kind != "b":
         condition = Tensor._make(condition._data.astype(bool))

@@ -1,8 +1,8 @@
 """Neural networks: ``Module``, layers, ``init``, and the ``functional`` ops."""
 from minigrad.nn import functional, init
 from minigrad.nn.modules import (
-    AdaptiveAvgPool2d, AvgPool2d, Conv2d, CrossEntropyLoss, Dropout, Flatten, Identity, Linear,
-    LocalResponseNorm, LogSoftmax, MaxPool2d, Module, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
-    Sigmoid, Softmax, Tanh,
+    AdaptiveAvgPool2d, AvgPool2d, BCELoss, BCEWithLogitsLoss, Conv2d, CrossEntropyLoss, Dropout,
+    Flatten, Identity, Linear, LocalResponseNorm, LogSoftmax, MaxPool2d, Module, ModuleList, MSELoss,
+    NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 )
 from minigrad.nn.parameter import Parameter

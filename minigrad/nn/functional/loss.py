@@ -1,8 +1,10 @@
-"""Losses: ``cross_entropy``, ``nll_loss``, ``mse_loss``.
+"""Losses: ``cross_entropy``, ``nll_loss``, ``mse_loss``, ``binary_cross_entropy`` and
+``binary_cross_entropy_with_logits``.
 
 ``cross_entropy(logits, target)`` is ``nll_loss(log_softmax(logits, 1), target)``. Working with
 log-probabilities (the maximum logit subtracted before exponentiating) keeps the loss finite
-and exact for logits of any magnitude, 1e5 included, in float32 and float64.
+and exact for logits of any magnitude, 1e5 included, in float32 and float64. The binary losses
+do the same with ``log_sigmoid``.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 from minigrad import ops
 from minigrad.autograd.function import Function, composite
 from minigrad.errors import DtypeError, ShapeError, TargetError
+from minigrad.ops._util import cast_to
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -232,3 +235,247 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         )
     with composite("mse_loss", input, target, reduction=reduction):
         return _reduce((input - target) ** 2, reduction)
+
+
+# -- binary cross-entropy -------------------------------------------------------------------------
+# Both binary losses are one graph node each. Their gradients are PyTorch's formulas written with
+# Tensor ops (for binary_cross_entropy's input gradient, a node of its own whose backward holds
+# PyTorch's double-backward formulas), so gradients of gradients match PyTorch's.
+
+_EPSILON = 1e-12  # PyTorch's eps in the second derivatives of binary_cross_entropy
+_GRAD_FLOOR = float(np.float32(1e-12))  # its floor for x * (1 - x) in the gradient: 1e-12 rounded to float32
+
+
+def _reduce_array(losses: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore"):  # no elements: 0 / 0 = nan, as PyTorch
+        return total / losses.size
+
+
+def _weighted_mean(t: Tensor, weight: np.ndarray | None, reduction: str) -> Tensor:
+    """``t * weight``, divided by the number of elements for the mean: how every gradient of the
+    binary losses ends, as in PyTorch."""
+    if weight is not None:
+        t = t * Tensor._make(weight)
+    return t / t.numel() if reduction == "mean" else t
+
+
+def _binary_target(op: str, input: Tensor, target, size_message: str) -> Tensor:
+    if input.dtype.kind != "f":
+        raise DtypeError(f"{op}: input must be floating point, got {input.dtype} (input shape {input.shape})")
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=input.dtype))
+    if target.shape != input.shape:
+        raise ShapeError(f"{op}: " + size_message.format(target=target.shape, input=input.shape))
+    if target.dtype.kind != "f":
+        raise DtypeError(
+            f"{op}: target must hold probabilities in a floating dtype, got {target.dtype} (target shape "
+            f"{target.shape}); convert with target.to(input.dtype)"
+        )
+    return target
+
+
+def _constant_weight(op: str, name: str, weight, input: Tensor) -> np.ndarray | None:
+    """``weight`` as an array of the input's dtype that broadcasts to the input's shape."""
+    if weight is None:
+        return None
+    weight = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight))
+    if weight.requires_grad:
+        raise RuntimeError(
+            f"The function '{op}' is not differentiable with respect to argument '{name}'. This input "
+            "cannot have requires_grad True."
+        )
+    try:
+        shape = np.broadcast_shapes(weight.shape, input.shape)
+    except ValueError:
+        shape = None
+    if shape != input.shape:
+        raise ShapeError(f"{op}: {name} of shape {weight.shape} does not broadcast to the input's shape {input.shape}")
+    return weight._data.astype(input.dtype, copy=False)
+
+
+def _check_probabilities(op: str, name: str, values: np.ndarray) -> None:
+    outside = ~((values >= 0) & (values <= 1))  # NaN is outside too
+    if outside.any():
+        where = tuple(int(i) for i in np.argwhere(outside)[0])
+        hint = "; apply sigmoid first, or use binary_cross_entropy_with_logits" if name == "input" else ""
+        raise RuntimeError(
+            f"{op}: all elements of {name} should be between 0 and 1, got {values[where]} at index {where}{hint}"
+        )
+
+
+class BinaryCrossEntropy(Function):
+    """``-weight * (y * max(log x, -100) + (1 - y) * max(log(1 - x), -100))``, reduced: one graph
+    node. The clamp at -100 keeps the loss finite at ``x = 0`` or ``1``, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, input, target, weight, reduction):
+        ctx.save_for_backward(input, target)
+        x, y = input._data, target._data
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100
+            losses = (y - 1) * np.maximum(np.log1p(-x), -100) - y * np.maximum(np.log(x), -100)
+        if weight is not None:
+            losses *= weight
+        return _reduce_array(losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        weight, reduction = ctx.attributes["weight"], ctx.attributes["reduction"]
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = BinaryCrossEntropyBackward.apply(grad, input, target, weight=weight, reduction=reduction)
+        if ctx.needs_input_grad[1]:  # -logit(x), from the unclamped logs, as PyTorch
+            grad_target = _weighted_mean(-ops.log(input / (1 - input)) * grad, weight, reduction)
+        return grad_input, grad_target
+
+
+class BinaryCrossEntropyBackward(Function):
+    """``grad * (x - y) / max(x (1 - x), 1e-12) * weight`` (divided by the number of elements for
+    the mean): the input gradient of :class:`BinaryCrossEntropy`. Its backward is PyTorch's
+    double-backward formulas (with ``x + eps`` and ``1 - x + eps`` in the denominators)."""
+
+    @staticmethod
+    def forward(ctx, grad, input, target, weight, reduction):
+        ctx.save_for_backward(grad, input, target)
+        x, y = input._data, target._data
+        grad_input = grad._data * (x - y) / np.maximum((1 - x) * x, _GRAD_FLOOR)
+        if weight is not None:
+            grad_input = grad_input * weight
+        return grad_input / x.size if reduction == "mean" else grad_input
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, x, y = ctx.saved_tensors
+        weight, reduction = ctx.attributes["weight"], ctx.attributes["reduction"]
+        needs = ctx.needs_input_grad
+        wrt_grad = wrt_input = wrt_target = None
+        if needs[0]:
+            slope = (x - y) / ((x + _EPSILON) * (1 - x + _EPSILON))
+            wrt_grad = ops.sum_to(_weighted_mean(slope * grad_grad, weight, reduction), grad.shape)
+        if needs[1]:
+            curvature = (x * x - 2 * x * y + y) / ((x + _EPSILON) ** 2 * (1 - x + _EPSILON) ** 2)
+            wrt_input = _weighted_mean(curvature * (grad_grad * grad), weight, reduction)
+        if needs[2]:
+            product = -grad_grad * grad
+            if weight is not None:
+                product = product * Tensor._make(weight)
+            wrt_target = product / ((1 - x) * x).clamp(min=_EPSILON)
+            wrt_target = wrt_target / x.numel() if reduction == "mean" else wrt_target
+        return wrt_grad, wrt_input, wrt_target
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy between probabilities ``x`` and targets ``y`` in [0, 1], any shape::
+
+        loss = -weight * (y * max(log x, -100) + (1 - y) * max(log(1 - x), -100))
+
+    then the mean (default), the sum, or ``reduction="none"`` (the input's shape). ``target`` has
+    the input's shape; ``weight`` broadcasts to it. For logits, ``binary_cross_entropy_with_logits``
+    is exact where ``sigmoid`` rounds to 0 or 1.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> p, y = mg.tensor([0.9, 0.2]), mg.tensor([1.0, 0.0])
+    >>> round(F.binary_cross_entropy(p, y).item(), 6)   # -(log 0.9 + log 0.8) / 2
+    0.164252
+    """
+    op = "binary_cross_entropy"
+    _check_reduction(op, reduction)
+    target = _binary_target(op, input, target, "Using a target size {target} that is different to the input "
+                                               "size {input} is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise DtypeError(f"{op}: target dtype {target.dtype} differs from input dtype {input.dtype}; "
+                         "convert with target.to(input.dtype)")
+    _check_probabilities(op, "input", input._data)
+    _check_probabilities(op, "target", target._data)
+    weight = _constant_weight(op, "weight", weight, input)
+    with composite(op, input, target, reduction=reduction):
+        return BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))``, finite for any ``x`` (PyTorch's kernel)."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class LogSigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _log_sigmoid(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ops.sigmoid(-x)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """``weight * ((1 - y) * x - (1 + (pos_weight - 1) * y) * log_sigmoid(x))``, reduced: one
+    graph node. Its backward is PyTorch's formulas written with Tensor ops."""
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):
+        ctx.save_for_backward(input, target)
+        x, y = input._data, target._data
+        log_sigmoid = _log_sigmoid(x)
+        if pos_weight is not None:
+            log_sigmoid *= (pos_weight - 1) * y + 1
+        losses = (1 - y) * x - log_sigmoid
+        if weight is not None:
+            losses *= weight
+        return _reduce_array(losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        a = ctx.attributes
+        pos_weight = None if a["pos_weight"] is None else Tensor._make(a["pos_weight"])
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:  # sigmoid(x) - y, or (pos_weight * y + 1 - y) * sigmoid(x) - pos_weight * y
+            if pos_weight is None:
+                slope = ops.sigmoid(input) - target
+            else:
+                positive = pos_weight * target
+                slope = (positive + 1 - target) * ops.sigmoid(input) - positive
+            grad_input = _weighted_mean(slope * grad, a["weight"], a["reduction"])
+        if ctx.needs_input_grad[1]:
+            if pos_weight is None:
+                slope = -input * grad
+            else:
+                slope = (LogSigmoid.apply(-input) - LogSigmoid.apply(input) * pos_weight) * grad
+            grad_target = _weighted_mean(slope, a["weight"], a["reduction"])
+        return grad_input, grad_target
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(x)`` against targets ``y`` in [0, 1], computed from the
+    logits ``x`` so that it stays finite and exact for any ``x``::
+
+        loss = weight * ((1 - y) * x + (1 + (pos_weight - 1) * y) * (log(1 + exp(-|x|)) + max(-x, 0)))
+
+    then the mean (default), the sum, or ``reduction="none"`` (the input's shape). ``target`` has
+    the input's shape; ``weight`` and ``pos_weight`` (the weight of positive targets, e.g. one per
+    class in the last dimension) broadcast to it.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> z, y = mg.tensor([1000.0, -1000.0, 0.0]), mg.tensor([0.0, 0.0, 1.0])
+    >>> F.binary_cross_entropy_with_logits(z, y, reduction="none").tolist()
+    [1000.0, 0.0, 0.6931471824645996]
+    """
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(op, reduction)
+    target = _binary_target(op, input, target, "Target size {target} must be the same as input size {input}")
+    with composite(op, input, target, reduction=reduction):
+        if target.dtype != input.dtype:  # float32 and float64: computed in float64, as PyTorch
+            dtype = np.promote_types(input.dtype, target.dtype)
+            input, target = cast_to(input, dtype), cast_to(target, dtype)
+        weight = _constant_weight(op, "weight", weight, input)
+        pos_weight = _constant_weight(op, "pos_weight", pos_weight, input)
+        return BinaryCrossEntropyWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
+                                                  reduction=reduction)

@@ -4,7 +4,7 @@ from minigrad.nn.modules.container import ModuleList, Sequential
 from minigrad.nn.modules.conv import Conv2d
 from minigrad.nn.modules.dropout import Dropout
 from minigrad.nn.modules.linear import Flatten, Identity, Linear
-from minigrad.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from minigrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.modules.module import Module
 from minigrad.nn.modules.normalization import LocalResponseNorm
 from minigrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

@@ -1,4 +1,4 @@
-"""Loss layers: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``."""
+"""Loss layers: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``."""
 from __future__ import annotations
 
 from minigrad.nn import functional as F
@@ -40,3 +40,35 @@ class MSELoss(Module):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
+
+
+class BCELoss(Module):
+    """Binary cross-entropy of probabilities against targets in [0, 1] (see ``F.binary_cross_entropy``)."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    """Binary cross-entropy of logits against targets in [0, 1], exact for any logit
+    (see ``F.binary_cross_entropy_with_logits``).
+
+    >>> import minigrad as mg, minigrad.nn as nn
+    >>> loss = nn.BCEWithLogitsLoss(pos_weight=mg.tensor([3.0]))
+    >>> round(loss(mg.tensor([0.0, 0.0]), mg.tensor([1.0, 0.0])).item(), 6)   # (3 log 2 + log 2) / 2
+    1.386294
+    """
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)

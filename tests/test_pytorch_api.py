@@ -299,3 +299,25 @@ def test_sin_and_the_polynomial_fit_of_the_pytorch_examples():
                 p.grad = None
     assert loss.item() < 0.1 * first
     assert a._version == 300  # every update was recorded in the leaf's version counter
+
+
+@needs_torch
+@pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05)),
+                                           ("Adadelta", dict(lr=1.0)), ("RMSprop", dict(lr=0.01))])
+def test_optimizer_step_with_a_closure_matches_torch(name, options):
+    start = np.array([1.0, -2.0, 0.5])
+    trajectories = []
+    for lib in (mg, torch):
+        w = lib.tensor(start, requires_grad=True)
+        optimizer = getattr(lib.optim, name)([w], **options)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = ((w - 1) ** 2 * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum()
+            loss.backward()
+            return loss
+
+        losses = [float(optimizer.step(closure)) for _ in range(5)]
+        trajectories.append((losses, w.detach().numpy().copy()))
+    np.testing.assert_allclose(trajectories[0][0], trajectories[1][0], rtol=1e-12)
+    np.testing.assert_allclose(trajectories[0][1], trajectories[1][1], rtol=1e-12)

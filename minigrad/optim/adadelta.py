@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.grad_mode import no_grad
 from minigrad.optim.optimizer import Optimizer, Scratch, blocks, decayed
 
 
@@ -43,8 +42,7 @@ class Adadelta(Optimizer):
                                       foreach=foreach, capturable=capturable, differentiable=differentiable))
         self._delta_scratch = Scratch()  # a third block-sized buffer, for delta
 
-    @no_grad()
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             lr, rho, eps = group["lr"], group["rho"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.grad_mode import no_grad
 from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
 
@@ -25,8 +24,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self.state[p] = {"step": 0, "sum": np.full_like(p._data, group["initial_accumulator_value"], order="C")}
 
-    @no_grad()
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             lr, lr_decay, weight_decay, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
             for p in self._params_with_grad(group):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.grad_mode import no_grad
 from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
 
@@ -22,8 +21,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: invalid lr={lr}, betas={betas} or eps={eps}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
 
-    @no_grad()
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             for p in self._params_with_grad(group):

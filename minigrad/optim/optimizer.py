@@ -8,10 +8,11 @@ buffers (a numpy expression like ``p -= lr * g`` would allocate ``lr * g`` in fu
 from __future__ import annotations
 
 import copy
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.tensor import Tensor
 
 BLOCK = 1 << 16  # elements per block: two float32 scratch buffers (512 KiB) stay in the L2 cache
@@ -95,7 +96,20 @@ class Optimizer:
                 else:
                     p.grad._data[...] = 0
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place and unrecorded. ``closure``, as in
+        PyTorch, recomputes the loss (zero_grad, forward, backward) before the update; its loss is
+        returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            self._update()
+        return loss
+
+    def _update(self) -> None:
+        """The update rule itself (each optimizer's own)."""
         raise NotImplementedError
 
     def _params_with_grad(self, group: dict) -> Iterator[Tensor]:

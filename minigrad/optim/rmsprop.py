@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.grad_mode import no_grad
 from minigrad.optim.adam import _lerp_
 from minigrad.optim.optimizer import Optimizer, blocks, decayed
 
@@ -25,8 +24,7 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
-    @no_grad()
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]

@@ -317,7 +317,7 @@ def test_optimizer_step_with_a_closure_matches_torch(name, options):
             loss.backward()
             return loss
 
-        losses = [float(optimizer.step(closure)) for _ in range(5)]
+        losses = [optimizer.step(closure).item() for _ in range(5)]
         trajectories.append((losses, w.detach().numpy().copy()))
     np.testing.assert_allclose(trajectories[0][0], trajectories[1][0], rtol=1e-12)
     np.testing.assert_allclose(trajectories[0][1], trajectories[1][1], rtol=1e-12)

@@ -30,8 +30,13 @@ from minigrad.ops import (
     relu, reshape, scatter, sigmoid, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from minigrad.ops import (
+    argsort, bmm, ceil, chunk, cumprod, cumsum, diagonal, einsum, flip, floor, isfinite, isinf, isnan, movedim,
+    narrow, norm, prod, roll, round, sign, sort, split, topk, tril, triu,
+    trunc, unique,
+)
 from minigrad.ops.functions import (
-    allclose, equal, nonzero, clip, concat, concatenate, divide, is_floating_point, is_tensor, mm, multiply, numel, subtract,
+    all, allclose, any, equal, nonzero, clip, concat, concatenate, divide, is_floating_point, is_tensor, mm, multiply, numel, subtract,
     t, true_divide,
 )
 

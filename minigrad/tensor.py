@@ -501,6 +501,7 @@ class Tensor:
     def mul(self, other): return ops.mul(self, other)
     def div(self, other, *, rounding_mode=None): return ops.div(self, other, rounding_mode)
     def mm(self, other): return ops.matmul(self, other)
+    def bmm(self, mat2): return ops.bmm(self, mat2)
     def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
     def scatter(self, dim, index, src=None, *, value=None): return ops.scatter(self, dim, index, src, value=value)
     multiply, subtract, divide, true_divide = mul, sub, div, div
@@ -569,6 +570,18 @@ class Tensor:
     def unsqueeze(self, dim: int): return ops.unsqueeze(self, dim)
     def expand(self, *sizes): return ops.expand(self, *sizes)
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def flip(self, *dims): return ops.flip(self, dims)
+    def fliplr(self): return ops.flip(self, 1)
+    def flipud(self): return ops.flip(self, 0)
+    def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
+    def repeat(self, *repeats): return ops.repeat(self, *repeats)
+    def split(self, split_size, dim: int = 0): return ops.split(self, split_size, dim)
+    def chunk(self, chunks: int, dim: int = 0): return ops.chunk(self, chunks, dim)
+    def narrow(self, dim: int, start: int, length: int): return ops.narrow(self, dim, start, length)
+    def movedim(self, source, destination): return ops.movedim(self, source, destination)
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1): return ops.diagonal(self, offset, dim1, dim2)
+    def tril(self, diagonal: int = 0): return ops.tril(self, diagonal)
+    def triu(self, diagonal: int = 0): return ops.triu(self, diagonal)
     def contiguous(self):
         """This tensor when its memory is C-ordered, else a (differentiable) C-ordered copy."""
         return self if self._data.flags.c_contiguous else ops.clone(self)
@@ -589,6 +602,18 @@ class Tensor:
     def amin(self, dim=None, keepdim: bool = False): return ops.amin(self, dim, keepdim)
     def argmax(self, dim=None, keepdim: bool = False): return ops.argmax(self, dim, keepdim)
     def argmin(self, dim=None, keepdim: bool = False): return ops.argmin(self, dim, keepdim)
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None): return ops.prod(self, dim, keepdim, dtype=dtype)
+    def cumsum(self, dim: int, *, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
+    def cumprod(self, dim: int, *, dtype=None): return ops.cumprod(self, dim, dtype=dtype)
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None): return ops.norm(self, p, dim, keepdim, dtype)
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        return ops.sort(self, dim, descending, stable)
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        return ops.argsort(self, dim, descending, stable)
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        return ops.topk(self, k, dim, largest, sorted)
+    def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
 
     # -- elementwise -----------------------------------------------------------------------------
     def exp(self): return ops.exp(self)
@@ -607,6 +632,37 @@ class Tensor:
     def minimum(self, other): return ops.minimum(self, other)
     def softmax(self, dim: int): return ops.softmax(self, dim)
     def log_softmax(self, dim: int): return ops.log_softmax(self, dim)
+    def sign(self): return ops.sign(self)
+    def floor(self): return ops.floor(self)
+    def ceil(self): return ops.ceil(self)
+    def trunc(self): return ops.trunc(self)
+    def round(self, *, decimals: int = 0): return ops.round(self, decimals=decimals)
+    def isnan(self): return ops.isnan(self)
+    def isinf(self): return ops.isinf(self)
+    def isfinite(self): return ops.isfinite(self)
+
+    # -- new tensors of this dtype ---------------------------------------------------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A tensor holding a copy of ``data``, in this tensor's dtype unless ``dtype`` is given."""
+        _device.check_device(device)
+        values = np.array(data._data if isinstance(data, Tensor) else data)
+        return Tensor(values, requires_grad, self.dtype if dtype is None else dtype)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A tensor of shape ``size`` filled with ``fill_value``, in this tensor's dtype by default."""
+        _device.check_device(device)
+        size = (size,) if _is_count(size) else tuple(size)
+        return Tensor(np.full(size, fill_value, dtype=_dtype.as_dtype(self.dtype if dtype is None else dtype)), requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return self.new_full(_sizes(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return self.new_full(_sizes(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Uninitialised values (here zeros) of shape ``size``, in this tensor's dtype by default."""
+        return self.new_full(_sizes(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 class _HookHandle:
@@ -661,6 +717,11 @@ _TYPE_NAMES = {
 def _allclose(a, b, rtol: float, atol: float, equal_nan: bool) -> bool:
     return bool(np.allclose(np.asarray(a._data if isinstance(a, Tensor) else a),
                             np.asarray(b._data if isinstance(b, Tensor) else b), rtol, atol, equal_nan))
+
+
+def _sizes(size: tuple) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` alike."""
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
 
 def _is_count(value) -> bool:

@@ -10,6 +10,11 @@ from minigrad.ops.elementwise import (
 from minigrad.ops.indexing import gather, getitem, masked_fill, scatter, where
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from minigrad.ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+from minigrad.ops.pointwise import ceil, floor, isfinite, isinf, isnan, round, trunc
+from minigrad.ops.rearrange import chunk, diagonal, flip, movedim, narrow, repeat, roll, split, tril, triu
+from minigrad.ops.scan import cumprod, cumsum, prod
+from minigrad.ops.sorting import argsort, sort, topk, unique
+from minigrad.ops.linalg import bmm, einsum, norm
 
 __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "cat", "clamp",
@@ -18,4 +23,7 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "permute", "pow", "relu", "reshape",
     "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",
+    "ceil", "floor", "isfinite", "isinf", "isnan", "round", "trunc",
+    "chunk", "diagonal", "flip", "movedim", "narrow", "repeat", "roll", "split", "tril", "triu",
+    "cumprod", "cumsum", "prod", "argsort", "sort", "topk", "unique", "bmm", "einsum", "norm",
 ]

@@ -36,6 +36,16 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     return input.nonzero(as_tuple=as_tuple)
 
 
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where any element (over ``dim``) is non-zero; a bool tensor."""
+    return input.any(dim, keepdim)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element (over ``dim``) is non-zero; a bool tensor."""
+    return input.all(dim, keepdim)
+
+
 def numel(input: Tensor) -> int:
     return input.numel()
 
@@ -49,6 +59,6 @@ def is_floating_point(input: Tensor) -> bool:
 
 
 __all__ = [
-    "allclose", "equal", "nonzero", "clip", "concat", "concatenate", "divide", "is_floating_point", "is_tensor", "mm", "multiply",
+    "all", "any", "allclose", "equal", "nonzero", "clip", "concat", "concatenate", "divide", "is_floating_point", "is_tensor", "mm", "multiply",
     "numel", "subtract", "t", "transpose", "true_divide",
 ]

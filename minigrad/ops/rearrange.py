@@ -210,7 +210,9 @@ class Diagonal(Function):
     @staticmethod
     def forward(ctx, x, offset, dim1, dim2):
         ctx.input_shape = x.shape
-        return np.diagonal(x._data, offset, dim1, dim2).copy()
+        # numpy's diagonal is a read-only view: writing through it (PyTorch's diagonal is a
+        # writable view) is refused with a clear error instead of silently changing a copy
+        return np.diagonal(x._data, offset, dim1, dim2)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,10 +8,12 @@ buffers (a numpy expression like ``p -= lr * g`` would allocate ``lr * g`` in fu
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from minigrad._dtype import get_default_dtype
 from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.tensor import Tensor
 
@@ -43,6 +45,42 @@ def decayed(param: np.ndarray, grad: np.ndarray, weight_decay: float, out: np.nd
     return out
 
 
+def direction(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool,
+              out: np.ndarray) -> np.ndarray:
+    """``(-grad if maximize else grad) + weight_decay * param`` into ``out``, or ``grad`` itself
+    (then read only): the gradient every update rule starts from."""
+    if not maximize:
+        return decayed(param, grad, weight_decay, out)
+    if not weight_decay:
+        return np.negative(grad, out=out)
+    np.multiply(param, weight_decay, out=out)
+    out -= grad  # weight_decay * p - g, PyTorch's -g + weight_decay * p to the last bit
+    return out
+
+
+def check_hyperparameters(optimizer: str, betas: tuple | None = None, **values: float) -> None:
+    """PyTorch's checks: every value non-negative, each beta in [0, 1).
+
+    >>> check_hyperparameters("Adam", lr=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Adam: invalid learning rate: -1.0
+    """
+    for name, value in values.items():
+        if not 0.0 <= value:
+            label = "learning rate" if name == "lr" else f"{name} value"
+            raise ValueError(f"{optimizer}: invalid {label}: {value}")
+    for index, beta in enumerate(betas or ()):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"{optimizer}: invalid beta parameter at index {index}: {beta} (it must lie in [0, 1))")
+
+
+def scalar_dtype() -> type:
+    """The dtype of PyTorch's scalar optimizer state (NAdam's ``mu_product``): float64 when the
+    default dtype is float64, else float32."""
+    return np.float64 if get_default_dtype() == np.float64 else np.float32
+
+
 class Scratch:
     """Two reusable buffers of at most ``BLOCK`` elements per dtype."""
 
@@ -62,6 +100,9 @@ class Optimizer:
     and ``state`` (per-parameter buffers such as momentum)."""
 
     def __init__(self, params: Iterable, defaults: dict) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {type(params).__name__}")
         self.defaults = defaults
         self.state: dict[Tensor, dict] = {}
         self.param_groups: list[dict] = []
@@ -73,18 +114,35 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group: dict) -> None:
-        group = dict(group)
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own options (``{"params": [...], "lr": 0.1}``);
+        options it does not name take the optimizer's defaults. As PyTorch, e.g. to unfreeze
+        layers while training::
+
+            optimizer.add_param_group({"params": model.head.parameters(), "lr": 1e-4})
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        group = dict(param_group)
         params = group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
         for p in group["params"]:
-            if not isinstance(p, Tensor) or not p.is_leaf:
-                raise TypeError("optimizers can only optimize leaf Tensors (e.g. a model's parameters())")
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (optimize a model's parameters() or a leaf "
+                                 "made with requires_grad=True)")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error", stacklevel=3)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
-        for key, value in self.defaults.items():
-            group.setdefault(key, value)
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:

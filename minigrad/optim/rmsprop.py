@@ -4,30 +4,35 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import _lerp_
-from minigrad.optim.optimizer import Optimizer, blocks, decayed
+from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
 
 
 class RMSprop(Optimizer):
     """PyTorch's RMSprop::
 
-        g = g + weight_decay * p
+        g = (-g if maximize else g) + weight_decay * p
         sq = alpha * sq + (1 - alpha) * g * g
         avg = sqrt(sq - mean_g**2 if centered else sq) + eps
         buf = momentum * buf + g / avg ;  p = p - lr * buf     (momentum > 0)
         p = p - lr * g / avg                                   (otherwise)
+
+    The state of each parameter is ``{"step", "square_avg"}``, with ``"momentum_buffer"`` and
+    ``"grad_avg"`` when ``momentum`` and ``centered`` ask for them, as in PyTorch.
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                 momentum: float = 0.0, centered: bool = False) -> None:
-        if lr < 0 or eps < 0 or momentum < 0 or alpha < 0:
-            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps} or momentum={momentum}")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                 momentum: float = 0.0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
+        check_hyperparameters("RMSprop", lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _update(self) -> None:
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            maximize = group["maximize"]
             for p in self._params_with_grad(group):
                 state = self.state.setdefault(p, {})
                 if not state:
@@ -43,7 +48,7 @@ class RMSprop(Optimizer):
                     buf = chunk[3] if momentum > 0 else None
                     grad_avg = chunk[-1] if centered else None
                     work, avg = self._scratch(param)
-                    g = decayed(param, grad, weight_decay, work)  # may be the gradient itself: read only
+                    g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
                     square_avg *= alpha
                     np.multiply(g, 1 - alpha, out=avg)
                     avg *= g

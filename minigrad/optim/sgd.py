@@ -1,60 +1,65 @@
-"""Stochastic gradient descent with momentum, dampening, weight decay and Nesterov momentum."""
+"""Stochastic gradient descent with momentum, dampening, weight decay, Nesterov momentum and
+``maximize``."""
 from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, blocks, decayed
+from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
 
 
 class SGD(Optimizer):
     """PyTorch's SGD::
 
-        d = g + weight_decay * p
+        d = (-g if maximize else g) + weight_decay * p
         buf = d                                  (first step)
         buf = momentum * buf + (1 - dampening) * d
         d = d + momentum * buf   (nesterov)   or   d = buf
         p = p - lr * d
+
+    The state of each parameter is ``{"momentum_buffer"}`` when ``momentum`` is set, as in PyTorch.
+    ``foreach``, ``differentiable`` and ``fused`` choose PyTorch kernels and change no result here.
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}")
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+        check_hyperparameters("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update(self) -> None:
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
+                state = self.state.setdefault(p, {}) if momentum else {}  # PyTorch keeps no state without momentum
                 first = momentum and "momentum_buffer" not in state
                 if first:
                     state["momentum_buffer"] = np.empty_like(p._data, order="C")
                 arrays = (p._data, p.grad._data) + ((state["momentum_buffer"],) if momentum else ())
                 for chunk in blocks(*arrays):
                     param, grad = chunk[0], chunk[1]
-                    d, tmp = self._scratch(param)
-                    direction = decayed(param, grad, weight_decay, d)
+                    work, tmp = self._scratch(param)
+                    d = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
                     if momentum:
                         buf = chunk[2]
                         if first:
-                            buf[...] = direction
+                            buf[...] = d
                         else:
                             buf *= momentum
                             if dampening:
-                                np.multiply(direction, 1 - dampening, out=tmp)
+                                np.multiply(d, 1 - dampening, out=tmp)
                                 buf += tmp
                             else:
-                                buf += direction
+                                buf += d
                         if nesterov:
                             np.multiply(buf, momentum, out=tmp)
-                            np.add(direction, tmp, out=d)
-                            direction = d
+                            np.add(d, tmp, out=work)
+                            d = work
                         else:
-                            direction = buf
-                    np.multiply(direction, -lr, out=tmp)
+                            d = buf
+                    np.multiply(d, -lr, out=tmp)
                     param += tmp

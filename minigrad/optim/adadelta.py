@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, Scratch, blocks, decayed
+from minigrad.optim.optimizer import Optimizer, Scratch, blocks, direction
 
 
 class Adadelta(Optimizer):
@@ -56,7 +56,7 @@ class Adadelta(Optimizer):
                                                                  state["acc_delta"]):
                     work, tmp = self._scratch(param)
                     delta, _ = self._delta_scratch(param)
-                    g = _direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
+                    g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
                     square_avg *= rho
                     np.multiply(g, 1 - rho, out=tmp)
                     tmp *= g
@@ -74,14 +74,3 @@ class Adadelta(Optimizer):
                     delta *= -lr
                     param += delta
 
-
-def _direction(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool,
-               out: np.ndarray) -> np.ndarray:
-    """``(-grad if maximize else grad) + weight_decay * param`` into ``out``, or ``grad`` itself."""
-    if not maximize:
-        return decayed(param, grad, weight_decay, out)
-    if not weight_decay:
-        return np.negative(grad, out=out)
-    np.multiply(param, weight_decay, out=out)
-    out -= grad  # weight_decay * p - g, PyTorch's -g + weight_decay * p to the last bit
-    return out

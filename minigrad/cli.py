@@ -2,6 +2,7 @@
 
     minigrad train                      # LeNet-5 on the embedded Fashion-MNIST subset
     minigrad train --dataset fashion-mnist --epochs 10
+    minigrad train --optimizer sgd --scheduler cosine --clip-grad-norm 1.0
     minigrad evaluate runs/lenet5/checkpoint.npz
     minigrad graph lenet5 -o lenet.svg
     minigrad summary alexnet
@@ -18,6 +19,7 @@ import numpy as np
 
 MODELS = ("lenet5", "alexnet", "simpleconvnet")
 OPTIMIZERS = ("adam", "sgd", "adagrad", "rmsprop")
+SCHEDULERS = ("none", "step", "multistep", "cosine", "onecycle", "exponential", "plateau")
 
 
 # -- models and data for the command line ------------------------------------------------------------
@@ -76,6 +78,68 @@ def make_optimizer(name: str, params, lr: float | None, momentum: float):
     return optim.RMSprop(params, lr=lr or 1e-3, momentum=momentum)
 
 
+def scheduler_config(args, optimizer, steps_per_epoch: int) -> dict:
+    """The schedule the flags ask for, with every default filled in (stored in the checkpoint)."""
+    name = args.scheduler or "none"
+    epochs = args.epochs
+    if name == "step":
+        return {"name": name, "step_size": args.step_size, "gamma": 0.1 if args.gamma is None else args.gamma}
+    if name == "multistep":
+        milestones = args.milestones or sorted({max(epochs // 2, 1), max(3 * epochs // 4, 1)})
+        return {"name": name, "milestones": list(milestones), "gamma": 0.1 if args.gamma is None else args.gamma}
+    if name == "exponential":
+        return {"name": name, "gamma": 0.9 if args.gamma is None else args.gamma}
+    if name == "cosine":
+        return {"name": name, "T_max": epochs, "eta_min": args.eta_min}
+    if name == "onecycle":
+        return {"name": name, "max_lr": args.max_lr or optimizer.param_groups[0]["lr"],
+                "total_steps": epochs * steps_per_epoch}
+    if name == "plateau":
+        return {"name": name, "factor": 0.1 if args.gamma is None else args.gamma, "patience": args.patience}
+    return {"name": "none"}
+
+
+def make_scheduler(config: dict, optimizer):
+    """The scheduler of a ``scheduler_config`` (None for "none"): stepped once per epoch by
+    ``fit``, OneCycle after every batch, ReduceLROnPlateau with the test loss."""
+    from minigrad.optim import lr_scheduler as S
+
+    name = config["name"]
+    if name == "step":
+        return S.StepLR(optimizer, step_size=config["step_size"], gamma=config["gamma"])
+    if name == "multistep":
+        return S.MultiStepLR(optimizer, milestones=config["milestones"], gamma=config["gamma"])
+    if name == "exponential":
+        return S.ExponentialLR(optimizer, gamma=config["gamma"])
+    if name == "cosine":
+        return S.CosineAnnealingLR(optimizer, T_max=config["T_max"], eta_min=config["eta_min"])
+    if name == "onecycle":
+        return S.OneCycleLR(optimizer, max_lr=config["max_lr"], total_steps=config["total_steps"],
+                            cycle_momentum="momentum" in optimizer.defaults or "betas" in optimizer.defaults)
+    if name == "plateau":
+        return S.ReduceLROnPlateau(optimizer, factor=config["factor"], patience=config["patience"])
+    return None
+
+
+def _resumed_training_config(args, out: Path) -> dict | None:
+    """On --resume: the scheduler and clipping the checkpoint was trained with (they win; a flag
+    that asks for something else is an error rather than a silent change of schedule)."""
+    import minigrad as mg
+
+    if not args.resume or not (out / "checkpoint.npz").exists():
+        return None
+    saved = mg.load(out / "checkpoint.npz").get("config") or {}
+    if "scheduler" not in saved:
+        return None
+    if args.scheduler is not None and args.scheduler != saved["scheduler"]["name"]:
+        raise ValueError(f"the checkpoint in {out} was trained with --scheduler {saved['scheduler']['name']}; "
+                         f"--resume cannot switch to --scheduler {args.scheduler}")
+    if args.clip_grad_norm is not None and args.clip_grad_norm != saved.get("clip_grad_norm"):
+        raise ValueError(f"the checkpoint in {out} was trained with --clip-grad-norm {saved.get('clip_grad_norm')}; "
+                         f"--resume cannot change it to {args.clip_grad_norm}")
+    return {"scheduler": saved["scheduler"], "clip_grad_norm": saved.get("clip_grad_norm")}
+
+
 # -- subcommands --------------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
     import minigrad as mg
@@ -93,13 +157,24 @@ def cmd_train(args) -> int:
     model = build_model(config)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum)
     out = Path(args.out or f"runs/{args.model}")
+    train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
+    training = _resumed_training_config(args, out) or {
+        "scheduler": scheduler_config(args, optimizer, len(train_loader)), "clip_grad_norm": args.clip_grad_norm}
+    config.update(training)
+    schedule = training["scheduler"]
+    if schedule["name"] == "onecycle" and args.epochs * len(train_loader) > schedule["total_steps"]:
+        raise ValueError(f"--scheduler onecycle was set up for {schedule['total_steps']} steps; "
+                         f"{args.epochs} epochs of {len(train_loader)} batches need more")
+    scheduler = make_scheduler(schedule, optimizer)
+    extras = "".join([f", scheduler {schedule['name']}" if scheduler is not None else "",
+                      f", gradient norm clipped to {training['clip_grad_norm']}" if training["clip_grad_norm"] else ""])
     print(f"training {type(model).__name__} ({config['variant'] or 'default'}) on {args.dataset}: "
           f"{len(train_set)} training and {len(test_set)} test images, {args.epochs} epochs, "
-          f"batch {args.batch_size}, {args.optimizer}; output in {out}", flush=True)
+          f"batch {args.batch_size}, {args.optimizer}{extras}; output in {out}", flush=True)
     before = model.features[0].weight._data.copy()
-    history = fit(model, DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed),
-                  optimizer, args.epochs, test_loader=DataLoader(test_set, 256), checkpoint_dir=out,
-                  resume=args.resume, progress=not args.quiet, config=config, verbose=True)
+    history = fit(model, train_loader, optimizer, args.epochs, test_loader=DataLoader(test_set, 256),
+                  checkpoint_dir=out, resume=args.resume, scheduler=scheduler, progress=not args.quiet,
+                  config=config, verbose=True, clip_grad_norm=training["clip_grad_norm"])
     accuracy = history["test_accuracy"][-1] if history["test_accuracy"] else float("nan")
     if args.plots:
         from minigrad import plot
@@ -223,6 +298,20 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     train.add_argument("--lr", type=float, help="learning rate (default: adam 1e-3, sgd 0.05, adagrad 1e-2, rmsprop 1e-3)")
     train.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
+    train.add_argument("--scheduler", choices=SCHEDULERS,
+                       help="learning-rate schedule, stepped once per epoch (onecycle: per batch; "
+                            "plateau: on the test loss); default none")
+    train.add_argument("--step-size", type=int, default=5, help="step: decay every N epochs (default 5)")
+    train.add_argument("--gamma", type=float,
+                       help="step, multistep: decay factor (default 0.1); exponential: per epoch (default 0.9); "
+                            "plateau: factor (default 0.1)")
+    train.add_argument("--milestones", type=int, nargs="+", metavar="EPOCH",
+                       help="multistep: epochs at which to decay (default: half and three quarters of --epochs)")
+    train.add_argument("--eta-min", type=float, default=0.0, help="cosine: the final lr (cosine over --epochs)")
+    train.add_argument("--max-lr", type=float, help="onecycle: the peak lr (default: the optimizer's lr)")
+    train.add_argument("--patience", type=int, default=2, help="plateau: epochs without improvement (default 2)")
+    train.add_argument("--clip-grad-norm", type=float, metavar="MAX",
+                       help="clip the gradients' total 2-norm to MAX before every step")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="output directory (default runs/<model>)")
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output directory")

@@ -28,6 +28,7 @@ from typing import Callable
 from minigrad import random as mg_random
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn import functional as F
+from minigrad.nn.utils import clip_grad_norm_
 from minigrad.serialization import load, save
 
 CHECKPOINT = "checkpoint.npz"
@@ -60,7 +61,8 @@ def _write_json(path: Path, value) -> None:
 
 def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross_entropy, test_loader=None,
         checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, scheduler=None,
-        progress: bool = True, config: dict | None = None, verbose: bool | None = None) -> dict:
+        progress: bool = True, config: dict | None = None, verbose: bool | None = None,
+        clip_grad_norm: float | None = None) -> dict:
     """Train ``model`` and return the history: per epoch ``train_loss``, ``train_accuracy``,
     ``test_loss``, ``test_accuracy`` (when ``test_loader`` is given) and ``seconds``.
 
@@ -68,7 +70,14 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
     history to ``history.json``; ``resume=True`` continues from that checkpoint. ``config`` is
     stored in the checkpoint (the CLI keeps the model's description there). ``progress`` shows
     a progress bar per epoch; ``verbose`` (default: as ``progress``) prints a line per epoch.
+
+    ``scheduler`` is stepped once per epoch, except ``OneCycleLR`` (after every batch: its
+    schedule counts optimizer steps) and ``ReduceLROnPlateau`` (``step`` with the epoch's test
+    loss, or its training loss without a test loader); its state is saved and resumed.
+    ``clip_grad_norm`` clips the gradients' total 2-norm to that value before every step.
     """
+    from minigrad.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
+
     import time
 
     verbose = progress if verbose is None else verbose
@@ -95,9 +104,9 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
         began = time.perf_counter()
         if hasattr(train_loader, "set_epoch"):
             train_loader.set_epoch(epoch)
-        loss, accuracy = _train_epoch(model, train_loader, optimizer, loss_fn, epoch, epochs, progress)
-        if scheduler is not None:
-            scheduler.step()
+        batch_scheduler = scheduler if isinstance(scheduler, OneCycleLR) else None
+        loss, accuracy = _train_epoch(model, train_loader, optimizer, loss_fn, epoch, epochs, progress,
+                                      clip_grad_norm, batch_scheduler)
         history["epoch"].append(epoch + 1)
         history["train_loss"].append(loss)
         history["train_accuracy"].append(accuracy)
@@ -105,6 +114,10 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
             result = evaluate(model, test_loader, loss_fn)
             history["test_loss"].append(result["loss"])
             history["test_accuracy"].append(result["accuracy"])
+        if isinstance(scheduler, ReduceLROnPlateau):
+            scheduler.step(history["test_loss"][-1] if test_loader is not None else loss)
+        elif scheduler is not None and batch_scheduler is None:
+            scheduler.step()
         history["seconds"].append(time.perf_counter() - began)
         if verbose:
             line = f"epoch {epoch + 1}/{epochs}: train loss {loss:.4f}, accuracy {accuracy:.4f}"
@@ -121,7 +134,8 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
     return history
 
 
-def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, progress: bool) -> tuple[float, float]:
+def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, progress: bool,
+                 clip_grad_norm: float | None = None, batch_scheduler=None) -> tuple[float, float]:
     model.train()
     bar = None
     if progress:
@@ -134,7 +148,11 @@ def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, pro
         logits = model(images)
         loss = loss_fn(logits, labels)
         loss.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(model.parameters(), clip_grad_norm)
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         batch = len(labels._data)
         total_loss += float(loss.item()) * batch
         correct += int((logits._data.argmax(1) == labels._data).sum())

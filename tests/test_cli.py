@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -75,3 +76,52 @@ def test_graph_command_without_dot_writes_the_source(tmp_path, monkeypatch, caps
 def test_python_dash_m_minigrad():
     result = subprocess.run([sys.executable, "-m", "minigrad", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout and "gradcheck" in result.stdout
+
+
+# -- learning-rate schedules and gradient clipping ----------------------------------------------------
+TINY = ["--limit", "128", "--batch-size", "64", "--quiet", "--optimizer", "sgd"]  # 2 batches per epoch
+
+
+def test_scheduler_and_clipping_are_stored_and_resume_exactly(tmp_path):
+    flags = TINY + ["--scheduler", "step", "--step-size", "1", "--gamma", "0.5", "--clip-grad-norm", "0.5"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert main(["train", "--epochs", "2", "--out", str(straight)] + flags) == 0
+    assert main(["train", "--epochs", "1", "--out", str(split)] + flags) == 0
+    assert main(["train", "--epochs", "2", "--out", str(split), "--resume"] + TINY) == 0  # settings come from the checkpoint
+    one, two = mg.load(straight / "checkpoint.npz"), mg.load(split / "checkpoint.npz")
+    assert one["config"]["scheduler"] == {"name": "step", "step_size": 1, "gamma": 0.5}
+    assert one["config"]["clip_grad_norm"] == two["config"]["clip_grad_norm"] == 0.5
+    assert one["scheduler"]["last_epoch"] == two["scheduler"]["last_epoch"] == 2
+    assert one["optimizer"]["param_groups"][0]["lr"] == 0.05 * 0.5 ** 2
+    assert one["scheduler"] == two["scheduler"]
+    for name, value in one["model"].items():
+        np.testing.assert_array_equal(value, two["model"][name])
+
+
+def test_resume_refuses_another_schedule(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["train", "--epochs", "1", "--out", out, "--scheduler", "cosine"] + TINY) == 0
+    assert main(["train", "--epochs", "2", "--out", out, "--resume", "--scheduler", "step"] + TINY) == 2
+    assert "trained with --scheduler cosine" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scheduler,extra,check", [
+    ("cosine", ["--eta-min", "0.001"], lambda s, lr: s["T_max"] == 2 and lr == 0.001),
+    ("onecycle", ["--max-lr", "0.1"], lambda s, lr: s["last_epoch"] == 4 and s["total_steps"] == 4),  # per batch
+    ("multistep", ["--milestones", "1"], lambda s, lr: lr == pytest.approx(0.005)),
+    ("exponential", ["--gamma", "0.5"], lambda s, lr: lr == pytest.approx(0.0125)),
+    ("plateau", ["--patience", "0"], lambda s, lr: s["last_epoch"] == 2 and s["patience"] == 0),
+    ("none", [], lambda s, lr: s is None and lr == 0.05),
+])
+def test_each_scheduler_runs(tmp_path, scheduler, extra, check):
+    out = tmp_path / scheduler
+    assert main(["train", "--epochs", "2", "--out", str(out), "--scheduler", scheduler] + extra + TINY) == 0
+    state = mg.load(out / "checkpoint.npz")
+    assert state["config"]["scheduler"]["name"] == scheduler
+    assert check(state.get("scheduler"), state["optimizer"]["param_groups"][0]["lr"])
+
+
+def test_scheduler_choices_are_listed(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--scheduler", "warmup"])
+    assert "choose from 'none', 'step', 'multistep', 'cosine', 'onecycle', 'exponential', 'plateau'" in capsys.readouterr().err

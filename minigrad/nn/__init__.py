@@ -6,3 +6,4 @@ from minigrad.nn.modules import (
     NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 )
 from minigrad.nn.parameter import Parameter
+from minigrad.nn import utils

@@ -144,8 +144,7 @@ def _recipe(lib, adamw, weights, data, steps=25):
 
 @needs_torch
 def test_adamw_cosine_and_clipping_follow_torch():
-    # AdamW is being added to mg.optim's exports concurrently; the class itself lives in optim/adam.py
-    adamw = getattr(mg.optim, "AdamW", None) or mg.optim.adam.AdamW
+    adamw = mg.optim.AdamW
     r = rng(3)
     shapes = [(8, 4), (8,), (3, 8), (3,)]
     weights = [r.standard_normal(s) for s in shapes]  # float64 so that the comparison can be tight

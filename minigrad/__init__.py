@@ -55,3 +55,4 @@ from minigrad.summary import summary  # noqa: E402
 from minigrad import viz  # noqa: E402
 from minigrad import data  # noqa: E402
 from minigrad import utils  # noqa: E402  (minigrad.utils.data: PyTorch's path to the data API)
+from minigrad import onnx  # noqa: E402

@@ -77,6 +77,37 @@ def _pointwise_case(name: str):
     return functions
 
 
+def _batch_norm_case():
+    """Training-mode batch norm of a ResNet-sized activation, with weight, bias and running stats."""
+    import minigrad as mg
+    from minigrad.nn.functional.batchnorm import batch_norm
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((64, 64, 32, 32)).astype(np.float32)
+    w, b = np.ones(64, np.float32), np.zeros(64, np.float32)
+    mx, mw, mb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    mean, var = mg.zeros(64), mg.ones(64)
+
+    def ours():
+        out = batch_norm(mx, mean, var, mw, mb, training=True)
+        out.backward(mg.ones(*out.shape))
+
+    functions = {"minigrad": ours}
+    if HAS_TORCH:
+        import torch
+        import torch.nn.functional as TF
+
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        tmean, tvar = torch.zeros(64), torch.ones(64)
+
+        def theirs():
+            out = TF.batch_norm(tx, tmean, tvar, tw, tb, training=True)
+            out.backward(torch.ones_like(out))
+
+        functions["pytorch"] = theirs
+    return functions
+
+
 OVERHEAD_CALLS = 200
 
 
@@ -102,6 +133,8 @@ def run(repeats: int = 7) -> list[dict]:
                                 ("lrn", "local_response_norm fwd+bwd: x(8, 96, 55, 55), size 5", 0.5)):
         t = interleaved(_pointwise_case(name), repeats)
         rows.append(ratio_row(label, t["minigrad"], t.get("pytorch"), target))
+    t = interleaved(_batch_norm_case(), repeats)
+    rows.append(ratio_row("batch_norm fwd+bwd (training): x(64, 64, 32, 32)", t["minigrad"], t.get("pytorch"), 1.5))
     t = interleaved(_overhead_case(), repeats)
     per_call = {name: value / OVERHEAD_CALLS for name, value in t.items()}
     rows.append(ratio_row("1x1 conv fwd+bwd on one pixel, in µs (the Python overhead of one conv)",

@@ -5,6 +5,7 @@ from minigrad.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_
 from minigrad.nn.functional.activation import linear, log_softmax, relu, sigmoid, softmax, tanh
 from minigrad.nn.functional.dropout import dropout
 from minigrad.nn.functional.normalization import local_response_norm
+from minigrad.nn.functional.batchnorm import batch_norm, group_norm, layer_norm
 from minigrad.nn.functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss,
 )

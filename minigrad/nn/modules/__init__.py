@@ -1,4 +1,5 @@
 """The layers of ``minigrad.nn``."""
+from minigrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from minigrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.modules.container import ModuleList, Sequential
 from minigrad.nn.modules.conv import Conv2d

@@ -1,0 +1,307 @@
+"""Batch, layer and group normalisation: one normalising core, three ways of grouping.
+
+All three compute, over a group of ``M`` values that share their statistics::
+
+    mean = sum(x) / M          var = sum((x - mean)^2) / M          (biased)
+    xhat = (x - mean) / sqrt(var + eps)
+    out  = xhat * weight + bias
+
+and differ only in which values form a group (and in which axes ``weight`` varies along):
+
+=============  =====================================  ===========================
+op             statistics over                        weight / bias per
+=============  =====================================  ===========================
+batch_norm     N and the spatial axes (per channel)   channel
+layer_norm     the last ``len(normalized_shape)``     element of normalized_shape
+group_norm     channels of a group and spatial axes   channel
+=============  =====================================  ===========================
+
+``Normalize`` is one graph node for the whole formula (forward in numpy, no chain of small
+ops). Its backward is the node ``NormalizeBackward``, with the standard fused gradient, with
+``h = grad * weight`` and means ``<.>`` over the group::
+
+    grad_x      = (h - <h> - xhat * <h * xhat>) / sqrt(var + eps)
+    grad_weight = sum(grad * xhat)         grad_bias = sum(grad)
+
+``NormalizeBackward`` has its own backward, written with Tensor ops, so gradients of
+gradients work (``create_graph=True``, ``gradgradcheck``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+from minigrad.errors import ShapeError
+from minigrad.ops.inplace import bump
+from minigrad.tensor import Tensor
+
+
+class _Grouping:
+    """How a normalisation sees its input: ``x`` viewed as ``shape``, statistics over ``axes``
+    of that view, weight viewed as ``param_shape`` (1 where it is broadcast)."""
+
+    def __init__(self, shape: tuple, axes: tuple, param_shape: tuple) -> None:
+        self.shape, self.axes, self.param_shape = shape, axes, param_shape
+        self.param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)  # weight is broadcast along these
+        self.count = int(np.prod([shape[a] for a in axes]))
+        self.same_axes = self.param_axes == axes  # batch norm: the weight is constant over each group
+
+    def __repr__(self) -> str:
+        return f"group(shape={self.shape}, axes={self.axes})"
+
+
+def _sum(a: np.ndarray, b: np.ndarray | None, axes: tuple) -> np.ndarray:
+    """``sum(a)`` or ``sum(a * b)`` over ``axes``, keeping dimensions, without a temporary the
+    size of ``a``. When the last axis is summed, each row is summed by einsum in ``a``'s dtype
+    and the row sums are added in float64 (PyTorch accumulates float32 statistics in double)."""
+    last = a.ndim - 1
+    if last not in axes:
+        return (a if b is None else a * b).sum(axis=axes, keepdims=True)
+    rows = np.einsum("...i->...", a) if b is None else np.einsum("...i,...i->...", a, b)
+    total = rows.sum(axis=tuple(i for i in axes if i != last), keepdims=True, dtype=np.float64)
+    return total.astype(a.dtype, copy=False)[..., None]
+
+
+def _param(weight: Tensor | None, grouping: _Grouping) -> np.ndarray | None:
+    return None if weight is None else weight._data.reshape(grouping.param_shape)
+
+
+class Normalize(Function):
+    """``(out, mean, var)``: the normalised and affine-transformed input, and the statistics
+    (biased ``var``) of each group, kept in the view's shape. ``mean`` and ``var`` are for the
+    running statistics only: no gradient flows back through them."""
+
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, grouping, eps):
+        xv = x._data.reshape(grouping.shape)
+        mean = _sum(xv, None, grouping.axes) / grouping.count
+        centred = xv - mean
+        # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
+        var = _sum(centred, centred, grouping.axes) / grouping.count
+        invstd = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+        if weight is None or grouping.same_axes:  # one factor per group: a single pass
+            out = centred * (invstd if weight is None else invstd * _param(weight, grouping))
+        else:
+            out = centred * invstd
+            out *= _param(weight, grouping)
+        if bias is not None:
+            out += _param(bias, grouping)
+        ctx.save_for_backward(x, weight)
+        ctx.centred, ctx.invstd = centred, invstd
+        ctx.bias_shape = None if bias is None else bias.shape
+        return out.reshape(x._data.shape), mean, var
+
+    @staticmethod
+    def backward(ctx, grad, grad_mean, grad_var):
+        x, weight = ctx.saved_tensors
+        a = ctx.attributes
+        grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.centred, ctx.invstd, **a)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad_bias.reshape(ctx.bias_shape)
+        return grad_x, grad_weight if weight is not None else None, grad_bias if ctx.needs_input_grad[2] else None
+
+
+class NormalizeBackward(Function):
+    """``(grad_x, grad_weight, grad_bias)`` of ``Normalize`` from the gradient of its output
+    (the formulas in the module docstring); ``grad_weight`` and ``grad_bias`` have the shape of
+    a weight, whether or not there is one."""
+
+    @staticmethod
+    def forward(ctx, grad, x, weight, centred, invstd, grouping, eps):
+        g = grad._data.reshape(grouping.shape)
+        m = grouping.count
+        w = _param(weight, grouping)
+        grad_bias = _sum(g, None, grouping.param_axes)
+        if grouping.same_axes:
+            # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
+            grad_weight = _sum(g, centred, grouping.axes) * invstd
+            scale = invstd if w is None else invstd * w
+            grad_x = np.multiply(centred, -(grad_weight * invstd / m))
+            grad_x += g
+            grad_x -= grad_bias / m
+            grad_x *= scale
+        else:
+            xhat = centred * invstd
+            grad_weight = _sum(g, xhat, grouping.param_axes)
+            h = g if w is None else g * w
+            grad_x = h - _sum(h, None, grouping.axes) / m
+            grad_x -= xhat * (_sum(h, xhat, grouping.axes) / m)
+            grad_x *= invstd
+        ctx.save_for_backward(grad, x, weight)
+        weight_shape = weight.shape if weight is not None else tuple(n for n in grouping.param_shape if n != 1) or (1,)
+        return grad_x.reshape(x._data.shape), grad_weight.reshape(weight_shape), grad_bias.reshape(weight_shape)
+
+    @staticmethod
+    def backward(ctx, gg_x, gg_weight, gg_bias):
+        grad, x, weight = ctx.saved_tensors
+        a = ctx.attributes
+        grouping, eps = a["grouping"], a["eps"]
+        axes, m = grouping.axes, grouping.count
+        # recompute the statistics with Tensor ops, so that this backward is differentiable too
+        xv = x.reshape(grouping.shape)
+        centred = xv - xv.mean(axes, keepdim=True)
+        invstd = ((centred * centred).mean(axes, keepdim=True) + eps) ** -0.5
+        xhat = centred * invstd
+        g = grad.reshape(grouping.shape)
+        w = None if weight is None else weight.reshape(grouping.param_shape)
+        ggx = gg_x.reshape(grouping.shape)
+        ggw = gg_weight.reshape(grouping.param_shape)
+        ggb = gg_bias.reshape(grouping.param_shape)
+
+        def project(v):  # the derivative of xhat: v -> (v - <v> - xhat <v xhat>) * invstd, self-adjoint
+            return (v - v.mean(axes, keepdim=True) - xhat * (v * xhat).mean(axes, keepdim=True)) * invstd
+
+        h = g if w is None else g * w
+        p_ggx = project(ggx)
+        grad_grad = (p_ggx if w is None else p_ggx * w) + ggw * xhat + ggb
+        # through xhat: sum(ggw * g * xhat) and the xhat factors of grad_x; through invstd: grad_x / invstd
+        mean_hx = (h * xhat).mean(axes, keepdim=True)
+        through_xhat = ggw * g - invstd * (ggx * mean_hx + h * (ggx * xhat).mean(axes, keepdim=True))
+        through_invstd = (ggx * (h - h.mean(axes, keepdim=True) - xhat * mean_hx)).sum(axes, keepdim=True)
+        grad_x = project(through_xhat) - xhat * (invstd * invstd * through_invstd / m)
+        grad_weight = None
+        if weight is not None:
+            grad_weight = (g * p_ggx).sum(grouping.param_axes, keepdim=True).reshape(weight.shape)
+        return grad_grad.reshape(grad.shape), grad_x.reshape(x.shape), grad_weight
+
+
+def _normalize(input: Tensor, weight: Tensor | None, bias: Tensor | None, grouping: _Grouping, eps: float):
+    return Normalize.apply(input, weight, bias, grouping=grouping, eps=eps)
+
+
+# -- batch norm ------------------------------------------------------------------------------------
+def _check_param(op: str, name: str, t: Tensor | None, channels: int, input: Tensor) -> None:
+    if t is not None and t.numel() != channels:
+        raise ShapeError(f"{op}: {name} should contain {channels} elements not {t.numel()} "
+                         f"(input shape {input.shape} has {channels} channels, {name} shape {t.shape})")
+
+
+def _update_running(running: Tensor | None, batch_value: np.ndarray, momentum: float) -> None:
+    """``running = (1 - momentum) * running + momentum * batch_value``, in place."""
+    if running is None:
+        return
+    data = running._data
+    data *= 1 - momentum
+    data += (momentum * batch_value.reshape(data.shape)).astype(data.dtype, copy=False)
+    bump(running)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of ``input`` ``(N, C, *)`` over the batch and spatial axes.
+
+    Training: with the batch's mean and biased variance, and, when running statistics are
+    given, update them in place: ``running = (1 - momentum) * running + momentum * batch``, the
+    variance unbiased (``* M / (M - 1)``, ``M = N * prod(*)``). Evaluation: with the running
+    statistics, ``(x - running_mean) / sqrt(running_var + eps) * weight + bias``.
+
+    >>> import minigrad as mg
+    >>> from minigrad.nn.functional.batchnorm import batch_norm
+    >>> x = mg.tensor([[1.0], [3.0]])
+    >>> batch_norm(x, None, None, training=True, eps=0.0)._data.ravel().tolist()
+    [-1.0, 1.0]
+    """
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C, *) with 2 or more dimensions, got shape {input.shape}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        _check_param("batch_norm", name, t, channels, input)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var must be given when training=False")
+        return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
+    per_channel = input.numel() // channels
+    if per_channel == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    grouping = _grouping("batch_norm", input.shape)
+    out, mean, var = _normalize(input, weight, bias, grouping, eps)
+    _update_running(running_mean, mean._data, momentum)
+    _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
+    return out
+
+
+_GROUPINGS: dict = {}
+
+
+def _grouping(kind: str, shape: tuple, *args) -> _Grouping:
+    """The (cached) grouping of a normalisation for an input shape."""
+    key = (kind, shape, args)
+    grouping = _GROUPINGS.get(key)
+    if grouping is None:
+        if kind == "batch_norm":
+            n, c = shape[0], shape[1]
+            view = (n, c, int(np.prod(shape[2:])))
+            grouping = _Grouping(view, (0, 2), (1, c, 1))
+        elif kind == "layer_norm":
+            (k,) = args
+            grouping = _Grouping(shape, tuple(range(len(shape) - k, len(shape))), (1,) * (len(shape) - k) + shape[len(shape) - k:])
+        else:  # group_norm
+            (groups,) = args
+            n, c = shape[0], shape[1]
+            view = (n, groups, c // groups, int(np.prod(shape[2:])))
+            grouping = _Grouping(view, (2, 3), (1, groups, c // groups, 1))
+        if len(_GROUPINGS) > 256:
+            _GROUPINGS.clear()
+        _GROUPINGS[key] = grouping
+    return grouping
+
+
+def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps) -> Tensor:
+    """``input * scale + shift`` with ``scale = weight / sqrt(running_var + eps)`` and
+    ``shift = bias - running_mean * scale``, as PyTorch computes it."""
+    view = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    invstd = 1.0 / np.sqrt(running_var._data + np.asarray(eps, dtype=running_var.dtype))
+    scale = Tensor._make(invstd) if weight is None else weight * Tensor._make(invstd)
+    shift = -(Tensor._make(running_mean._data) * scale)
+    if bias is not None:
+        shift = bias + shift
+    return input * scale.reshape(view) + shift.reshape(view)
+
+
+# -- layer norm and group norm ---------------------------------------------------------------------
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its last ``len(normalized_shape)`` dimensions, which must be
+    ``normalized_shape``; ``weight`` and ``bias`` have shape ``normalized_shape``.
+
+    >>> import minigrad as mg
+    >>> from minigrad.nn.functional.batchnorm import layer_norm
+    >>> layer_norm(mg.tensor([[1.0, 3.0]]), (2,), eps=0.0)._data.tolist()
+    [[-1.0, 1.0]]
+    """
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise ShapeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                         f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise ShapeError(f"layer_norm: expected {name} of shape {normalized_shape}, got {t.shape}")
+    out, _, _ = _normalize(input, weight, bias, _grouping("layer_norm", tuple(input.shape), k), eps)
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Split the channels of ``input`` ``(N, C, *)`` into ``num_groups`` groups and normalise
+    each sample's group over its channels and spatial axes; ``weight`` and ``bias`` ``(C,)``.
+
+    >>> import minigrad as mg
+    >>> from minigrad.nn.functional.batchnorm import group_norm
+    >>> group_norm(mg.tensor([[1.0, 3.0]]), 1, eps=0.0)._data.tolist()
+    [[-1.0, 1.0]]
+    """
+    if input.ndim < 2:
+        raise ShapeError(f"group_norm: expected an input of shape (N, C, *), got shape {input.shape}")
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise ShapeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                         f"shape {list(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        _check_param("group_norm", name, t, channels, input)
+    out, _, _ = _normalize(input, weight, bias, _grouping("group_norm", tuple(input.shape), num_groups), eps)
+    return out

@@ -5,5 +5,9 @@ from minigrad.nn.modules import (
     Flatten, Identity, Linear, LocalResponseNorm, LogSoftmax, MaxPool2d, Module, ModuleList, MSELoss,
     NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh,
 )
+from minigrad.nn.modules import (  # the modern CNN layers
+    AdaptiveMaxPool2d, CircularPad2d, ConstantPad2d, Conv1d, ConvTranspose1d, ConvTranspose2d, Dropout2d,
+    ReflectionPad2d, ReplicationPad2d, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad2d,
+)
 from minigrad.nn.parameter import Parameter
 from minigrad.nn import utils

@@ -6,6 +6,10 @@ from minigrad.nn.functional.activation import linear, log_softmax, relu, sigmoid
 from minigrad.nn.functional.dropout import dropout
 from minigrad.nn.functional.normalization import local_response_norm
 from minigrad.nn.functional.batchnorm import batch_norm, group_norm, layer_norm
+from minigrad.nn.functional.conv_transpose import conv1d, conv_transpose1d, conv_transpose2d
+from minigrad.nn.functional.pooling import adaptive_max_pool2d
+from minigrad.nn.functional.dropout import dropout2d
+from minigrad.nn.functional.resize import interpolate, pad
 from minigrad.nn.functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss,
 )

@@ -300,3 +300,62 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     counts = np.outer(rows.sum(1), cols.sum(1)).astype(input.dtype)
     with composite("adaptive_avg_pool2d", input, output_size=(oh, ow)):
         return (Tensor(rows) @ input @ Tensor(cols.T)) / Tensor(counts)
+
+
+# -- adaptive max pooling -------------------------------------------------------------------------
+from minigrad.nn.functional.resize import gather_last  # noqa: E402  (the gather/scatter pair of resize)
+
+
+def adaptive_windows(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive windows along one axis: ``[floor(i*size/out), ceil((i+1)*size/out))``."""
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def _adaptive_argmax(x: np.ndarray, output_hw: tuple[int, int]) -> np.ndarray:
+    """Each window's winner as a flat position ``h * W + w`` in its plane: the first maximum in
+    scan order, or the last NaN (PyTorch's ``val > max || isnan(val)``)."""
+    (h, w), (oh, ow) = x.shape[-2:], output_hw
+    (row_start, row_end), (col_start, col_end) = adaptive_windows(h, oh), adaptive_windows(w, ow)
+    index = np.empty(x.shape[:-2] + (oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            region = x[..., row_start[i]:row_end[i], col_start[j]:col_end[j]]
+            width = region.shape[-1]
+            flat = region.reshape(region.shape[:-2] + (-1,))
+            winner = np.argmax(flat, axis=-1)
+            nan = np.isnan(flat)
+            if nan.any():
+                last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+                winner = np.where(nan.any(-1), last_nan, winner)
+            index[..., i, j] = (row_start[i] + winner // width) * w + col_start[j] + winner % width
+    return index
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed ``output_size`` (an int, a pair, ``None`` keeps a dimension).
+
+    Output pixel ``(i, j)`` is the maximum over rows ``[floor(i*H/OH), ceil((i+1)*H/OH))`` and
+    the matching columns; windows may overlap. With ``return_indices`` also returns each
+    maximum's flat position ``h * W + w`` in its plane.
+
+    >>> import minigrad as mg, minigrad.nn.functional as F
+    >>> F.adaptive_max_pool2d(mg.arange(9.0).reshape(1, 1, 3, 3), 2)[0, 0].tolist()
+    [[4.0, 5.0], [7.0, 8.0]]
+    """
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    h, w = input.shape[-2:]
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    if len(output_size) != 2:
+        raise ShapeError(f"adaptive_max_pool2d: output_size must be 2, got {len(output_size)}")
+    oh, ow = (h if output_size[0] is None else output_size[0]), (w if output_size[1] is None else output_size[1])
+    if oh <= 0 or ow <= 0:
+        raise ShapeError(f"adaptive_max_pool2d: output_size must be positive, got {(oh, ow)}")
+    if h == 0 or w == 0 or 0 in input.shape[:-2]:
+        raise ShapeError(f"adaptive_max_pool2d: input shape {input.shape} has an empty dimension")
+    index = _adaptive_argmax(input._data, (oh, ow))
+    with composite("adaptive_max_pool2d", input, output_size=(oh, ow)):
+        out = gather_last(input, index, 2, full=True)
+    return (out, Tensor(index)) if return_indices else out

@@ -1,5 +1,10 @@
 """The layers of ``minigrad.nn``."""
 from minigrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from minigrad.nn.modules.conv_transpose import Conv1d, ConvTranspose1d, ConvTranspose2d
+from minigrad.nn.modules.resize import (
+    AdaptiveMaxPool2d, CircularPad2d, ConstantPad2d, Dropout2d, ReflectionPad2d, ReplicationPad2d, Upsample,
+    UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad2d,
+)
 from minigrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.modules.container import ModuleList, Sequential
 from minigrad.nn.modules.conv import Conv2d

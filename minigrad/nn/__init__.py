@@ -8,6 +8,8 @@ from minigrad.nn.modules import (
 from minigrad.nn.modules import (  # the modern CNN layers
     AdaptiveMaxPool2d, CircularPad2d, ConstantPad2d, Conv1d, ConvTranspose1d, ConvTranspose2d, Dropout2d,
     ReflectionPad2d, ReplicationPad2d, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad2d,
+    ELU, GELU, Hardtanh, HuberLoss, KLDivLoss, L1Loss, LeakyReLU, LogSigmoid, ModuleDict, ParameterDict,
+    ParameterList, PReLU, SiLU, SmoothL1Loss, Softplus, Unflatten,
 )
 from minigrad.nn.parameter import Parameter
 from minigrad.nn import utils

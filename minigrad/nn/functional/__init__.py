@@ -10,6 +10,11 @@ from minigrad.nn.functional.conv_transpose import conv1d, conv_transpose1d, conv
 from minigrad.nn.functional.pooling import adaptive_max_pool2d
 from minigrad.nn.functional.dropout import dropout2d
 from minigrad.nn.functional.resize import interpolate, pad
+from minigrad.nn.functional.pointwise_activation import (
+    elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid, prelu, silu, softplus,
+)
+from minigrad.nn.functional.elementwise_loss import huber_loss, kl_div, l1_loss, smooth_l1_loss
+from minigrad.nn.functional.encoding import normalize, one_hot
 from minigrad.nn.functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss,
 )

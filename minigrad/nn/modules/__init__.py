@@ -6,7 +6,10 @@ from minigrad.nn.modules.resize import (
     UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad2d,
 )
 from minigrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from minigrad.nn.modules.container import ModuleList, Sequential
+from minigrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from minigrad.nn.modules.elementwise_loss import HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
+from minigrad.nn.modules.flatten import Unflatten
+from minigrad.nn.modules.pointwise_activation import ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, PReLU, SiLU, Softplus
 from minigrad.nn.modules.conv import Conv2d
 from minigrad.nn.modules.dropout import Dropout
 from minigrad.nn.modules.linear import Flatten, Identity, Linear

@@ -6,6 +6,8 @@
     minigrad evaluate runs/lenet5/checkpoint.npz
     minigrad graph lenet5 -o lenet.svg
     minigrad summary alexnet
+    minigrad train --model deepconvnet  # the book's chapter 8 network
+    minigrad train --model resnet18     # 28x28 images padded to 32x32, gray repeated to 3 channels
     minigrad gradcheck
     minigrad filters runs/lenet5/checkpoint.npz -o filters.png
 """
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-MODELS = ("lenet5", "alexnet", "simpleconvnet")
+MODELS = ("lenet5", "alexnet", "simpleconvnet", "deepconvnet", "resnet18", "resnet34", "vgg11", "vgg11_bn", "vgg16")
+IMAGENET_STYLE = ("resnet18", "resnet34", "vgg11", "vgg11_bn", "vgg16")  # 3-channel models, 32x32 by default
 OPTIMIZERS = ("adam", "sgd", "adagrad", "rmsprop")
 SCHEDULERS = ("none", "step", "multistep", "cosine", "onecycle", "exponential", "plateau")
 
@@ -28,6 +31,8 @@ def model_config(args) -> dict:
     if args.model == "alexnet":
         variant = config["variant"] or "paper"
         config.update(variant=variant, image_size=getattr(args, "image_size", None) or (227 if variant == "paper" else 224))
+    elif args.model in IMAGENET_STYLE:
+        config.update(image_size=getattr(args, "image_size", None) or 32)
     else:
         config.update(variant=config["variant"] or ("modern" if args.model == "lenet5" else None), image_size=28)
     return config
@@ -42,20 +47,28 @@ def build_model(config: dict):
         size = config["image_size"]
         return models.AlexNet(num_classes=config["num_classes"], variant=config["variant"],
                               input_size=size if config["variant"] == "paper" else None)
+    if config["model"] in IMAGENET_STYLE or config["model"] == "deepconvnet":
+        return models.get_model(config["model"], num_classes=config["num_classes"])
     return models.SimpleConvNet(num_classes=config["num_classes"])
 
 
 def image_transform(config: dict):
-    """28x28 greyscale images as the model needs them (AlexNet: resized, three channels)."""
+    """28x28 greyscale images as the model needs them: three channels for AlexNet (resized),
+    ResNet and VGG (zero-padded by 2 to 32x32, the background of the digits and clothes, or
+    resized for another ``--image-size``)."""
     from minigrad.data import transforms
 
+    if config["model"] in IMAGENET_STYLE:
+        size = config["image_size"]
+        fit = transforms.Pad(2) if size == 32 else transforms.Resize(size)
+        return transforms.Compose([fit, transforms.RepeatChannels(3)])
     if config["model"] != "alexnet":
         return None
     return transforms.Compose([transforms.Resize(config["image_size"]), transforms.RepeatChannels(3)])
 
 
 def input_shape(config: dict) -> tuple:
-    if config["model"] == "alexnet":
+    if config["model"] == "alexnet" or config["model"] in IMAGENET_STYLE:
         return (3, config["image_size"], config["image_size"])
     return (1, 28, 28)
 
@@ -171,7 +184,8 @@ def cmd_train(args) -> int:
     print(f"training {type(model).__name__} ({config['variant'] or 'default'}) on {args.dataset}: "
           f"{len(train_set)} training and {len(test_set)} test images, {args.epochs} epochs, "
           f"batch {args.batch_size}, {args.optimizer}{extras}; output in {out}", flush=True)
-    before = model.features[0].weight._data.copy()
+    first_conv = next(m for m in model.modules() if isinstance(m, mg.nn.Conv2d))  # ResNet has no .features
+    before = first_conv.weight._data.copy()
     history = fit(model, train_loader, optimizer, args.epochs, test_loader=DataLoader(test_set, 256),
                   checkpoint_dir=out, resume=args.resume, scheduler=scheduler, progress=not args.quiet,
                   config=config, verbose=True, clip_grad_norm=training["clip_grad_norm"])
@@ -179,7 +193,7 @@ def cmd_train(args) -> int:
     if args.plots:
         from minigrad import plot
 
-        plot.save_filter_comparison(before, model.features[0].weight._data, out / "filters.png")
+        plot.save_filter_comparison(before, first_conv.weight._data, out / "filters.png")
         plot.save_history(history, out / "curves.png")
         print(f"plots: {out / 'filters.png'}, {out / 'curves.png'}")
     print(f"checkpoint: {out / 'checkpoint.npz'}; history: {out / 'history.json'}")
@@ -279,7 +293,9 @@ def _model_options(parser, positional: bool = True) -> None:
     if positional:
         parser.add_argument("model", choices=MODELS, help="the model")
     parser.add_argument("--variant", help="lenet5: modern|classic; alexnet: paper|torchvision")
-    parser.add_argument("--image-size", type=int, help="alexnet: input size (default 227 paper, 224 torchvision)")
+    parser.add_argument("--image-size", type=int,
+                        help="alexnet: input size (default 227 paper, 224 torchvision); resnet*, vgg*: input size "
+                             "(default 32: 28x28 images padded by 2)")
 
 
 def parser() -> argparse.ArgumentParser:

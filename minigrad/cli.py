@@ -288,6 +288,24 @@ def cmd_filters(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """Build the model as ``train`` would (or load a checkpoint, which says which model it holds)
+    and write it as ONNX, traced on zero images of ``--batch-size`` (the file takes any batch)."""
+    import numpy as np
+
+    import minigrad as mg
+
+    if args.checkpoint:
+        model, config, _ = _load_checkpoint(args.checkpoint)
+    else:
+        config = model_config(args)
+        model = build_model(config)
+    example = mg.zeros(args.batch_size, *input_shape(config))
+    mg.onnx.export(model, example, args.output)
+    print(f"wrote {args.output} ({config['model']}, input {list(np.shape(example))[1:]} with any batch size)")
+    return 0
+
+
 # -- argument parsing --------------------------------------------------------------------------------------------
 def _model_options(parser, positional: bool = True) -> None:
     if positional:
@@ -370,6 +388,13 @@ def parser() -> argparse.ArgumentParser:
     filters.add_argument("--seed", type=int, default=0)
     filters.add_argument("-o", "--output", default="filters.png")
     filters.set_defaults(run=cmd_filters)
+
+    export = commands.add_parser("export", help="write a model as an ONNX file (for onnxruntime, Netron, ...)")
+    _model_options(export)
+    export.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    export.add_argument("--checkpoint", help="a training checkpoint (default: the untrained model)")
+    export.add_argument("--batch-size", type=int, default=1, help="batch size of the traced example (the file takes any)")
+    export.set_defaults(run=cmd_export)
     return main
 
 

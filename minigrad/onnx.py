@@ -362,22 +362,3 @@ def export(model, example_input: Tensor, f: str | os.PathLike, input_names: Sequ
     proto = to_onnx(model, example_input, input_names, output_names, dynamic_batch, opset_version)
     onnx.save(proto, os.fspath(f))
     return proto
-
-
-def export_model(name: str, output: str | os.PathLike, batch_size: int = 1, checkpoint: str | None = None,
-                 variant: str | None = None, image_size: int | None = None):
-    """``minigrad export MODEL -o FILE``: build a model as the command line does (or load a
-    training checkpoint, which says which model it holds) and export it on zero images of
-    ``batch_size``. Returns the path written."""
-    import argparse
-
-    from minigrad import cli
-
-    if checkpoint:
-        model, config, _ = cli._load_checkpoint(checkpoint)
-    else:
-        config = cli.model_config(argparse.Namespace(model=name, variant=variant, image_size=image_size))
-        model = cli.build_model(config)
-    example = Tensor._make(np.zeros((batch_size, *cli.input_shape(config)), dtype=np.float32))
-    export(model, example, output)
-    return os.fspath(output)

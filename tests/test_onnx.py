@@ -182,7 +182,10 @@ def test_export_model_from_a_checkpoint(tmp_path):
     model = mg.models.LeNet5()
     config = {"model": "lenet5", "variant": "modern", "num_classes": 10, "image_size": 28}
     mg.save({"model": model.state_dict(), "config": config}, tmp_path / "checkpoint.npz")
-    path = mg.onnx.export_model("lenet5", tmp_path / "lenet.onnx", batch_size=2, checkpoint=tmp_path / "checkpoint.npz")
+    path = tmp_path / "lenet.onnx"
+    from minigrad import cli
+
+    assert cli.main(["export", "lenet5", "-o", str(path), "--batch-size", "2", "--checkpoint", str(tmp_path / "checkpoint.npz")]) == 0
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x = mg.randn(3, 1, 28, 28)
     model.eval()

@@ -130,21 +130,33 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
 
 def _float_dtype(dtype, op: str) -> np.dtype:
     dtype = _dtype.as_dtype(dtype or _dtype.get_default_dtype())
-    if dtype not in (_dtype.float32, _dtype.float64):
-        raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: dtype must be a floating-point dtype (float16, float32 or float64), got {dtype}")
     return dtype
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from minigrad's generator (or ``generator``)."""
+    """Standard normal samples from minigrad's generator (or ``generator``); float16 samples
+    are float32 draws rounded, as numpy draws no half precision."""
     dtype = _float_dtype(dtype, "randn")
-    return _new(numpy_generator(generator).standard_normal(_size(size), dtype=dtype), requires_grad, device)
+    draw_dtype = _dtype.float32 if dtype == _dtype.float16 else dtype
+    values = numpy_generator(generator).standard_normal(_size(size), dtype=draw_dtype)
+    return _new(values.astype(dtype, copy=False), requires_grad, device)
+
+
+_HALF_BITS = 11  # float16 holds every k / 2**11 in [0, 1) exactly
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in ``[0, 1)`` from minigrad's generator (or ``generator``)."""
+    """Uniform samples in ``[0, 1)`` from minigrad's generator (or ``generator``). float16
+    samples are multiples of 2**-11, as in PyTorch, since rounding a float32 draw could give 1."""
     dtype = _float_dtype(dtype, "rand")
-    return _new(numpy_generator(generator).random(_size(size), dtype=dtype), requires_grad, device)
+    rng = numpy_generator(generator)
+    if dtype == _dtype.float16:
+        values = (rng.integers(0, 2 ** _HALF_BITS, size=_size(size)) * 2.0 ** -_HALF_BITS).astype(dtype)
+    else:
+        values = rng.random(_size(size), dtype=dtype)
+    return _new(values, requires_grad, device)
 
 
 def randint(low: int, high: int | None = None, size=(), *, generator=None, dtype=None, device=None,

@@ -42,6 +42,11 @@ def _to_array(data: Any, dtype=None, infer: bool = False) -> np.ndarray:
             array = array.astype(_dtype.get_default_dtype())
         elif dtype is None and array.dtype.kind in "iu":
             array = array.astype(_dtype.int64 if infer else _dtype.get_default_dtype())
+    if array.dtype.kind == "c" and dtype is None:  # numpy arrays too: autograd would silently skip them
+        raise TypeError(
+            f"tensor: can't convert data of numpy dtype {array.dtype} to a Tensor; minigrad tensors hold "
+            "bool, integer or floating-point numbers"
+        )
     if dtype is not None:
         dtype = _dtype.as_dtype(dtype)
         if array.dtype != dtype:

@@ -4,6 +4,7 @@
 showing the running loss and accuracy, evaluates on a test loader after each epoch, writes a
 checkpoint (model, optimizer, epoch, history, random state) and ``history.json`` each epoch,
 and can resume from that checkpoint with exactly the result of an uninterrupted run.
+``check_checkpoint`` refuses, naming the file and the key, a checkpoint that resume cannot use.
 
 >>> import minigrad as mg
 >>> from minigrad.data import DataLoader, TensorDataset
@@ -20,16 +21,20 @@ True
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from minigrad import random as mg_random
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn import functional as F
 from minigrad.nn.utils import clip_grad_norm_
-from minigrad.serialization import load, save
+from minigrad.serialization import CheckpointError, load, save
+from minigrad.tensor import Tensor
 
 CHECKPOINT = "checkpoint.npz"
 HISTORY = "history.json"
@@ -53,21 +58,121 @@ def evaluate(model, loader, loss_fn: Callable = F.cross_entropy) -> dict:
 
 
 def _write_json(path: Path, value) -> None:
+    """Write ``value`` as JSON to a temporary file and rename it into place: a reader (or a kill)
+    sees the old file or the new one, never half of one."""
     handle, temporary = tempfile.mkstemp(prefix=".history-", dir=path.parent)
-    with os.fdopen(handle, "w") as file:
-        json.dump(value, file, indent=2)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(value, file, indent=2)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# -- what a checkpoint must hold ----------------------------------------------------------------------
+def is_number(value) -> bool:
+    """A finite real number (a bool is not one: ``True`` as a learning rate is a mistake)."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(float(value)))
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_weights(weights, path, where: str) -> None:
+    if not isinstance(weights, dict):
+        raise CheckpointError(f"{path}: '{where}' is a {type(weights).__name__}, not a dict of arrays")
+    for key, value in weights.items():
+        array = value._data if isinstance(value, Tensor) else value
+        if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "biuf":
+            kind = f"array of dtype {array.dtype}" if isinstance(array, (np.ndarray, np.generic)) else type(value).__name__
+            raise CheckpointError(f"{path}: weight '{where}.{key}' is a {kind} ({_short(value)}), not an array of numbers")
+
+
+def _check_optimizer(optimizer, path) -> None:
+    if not isinstance(optimizer, dict) or not isinstance(optimizer.get("param_groups"), list) \
+            or not isinstance(optimizer.get("state"), dict) or not optimizer["param_groups"]:
+        raise CheckpointError(f"{path}: 'optimizer' is not an optimizer state_dict "
+                              "(a dict with 'state' and a non-empty list 'param_groups')")
+    indices = set()
+    for number, group in enumerate(optimizer["param_groups"]):
+        where = f"optimizer.param_groups.{number}"
+        params = group.get("params") if isinstance(group, dict) else None
+        if not isinstance(params, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in params):
+            raise CheckpointError(f"{path}: '{where}' has no list of parameter indices 'params'")
+        indices.update(params)
+        for key in ("lr", "momentum", "weight_decay", "eps", "alpha", "dampening"):
+            if key in group and not (is_number(group[key]) and group[key] >= 0):
+                raise CheckpointError(f"{path}: '{where}.{key}' is {_short(group[key])}, not a number >= 0")
+        if "lr" not in group:
+            raise CheckpointError(f"{path}: '{where}' has no learning rate 'lr'")
+    for index, values in optimizer["state"].items():
+        if index not in indices:
+            raise CheckpointError(f"{path}: 'optimizer.state' has an entry for parameter {_short(index)}, "
+                                  f"which no parameter group holds (indices 0..{max(indices, default=-1)})")
+        if not isinstance(values, dict):
+            raise CheckpointError(f"{path}: 'optimizer.state.{index}' is a {type(values).__name__}, not a dict")
+        for key, value in values.items():
+            if not (is_number(value) or isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf"):
+                raise CheckpointError(f"{path}: 'optimizer.state.{index}.{key}' is {_short(value)}, not a number or an array")
+
+
+def _check_rng(rng, path) -> None:
+    trial = type(mg_random.default_generator().bit_generator)()
+    try:
+        trial.state = rng
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
+        raise CheckpointError(f"{path}: 'rng' is not a random state of minigrad's "
+                              f"{type(trial).__name__} generator ({error})") from None
+
+
+def check_checkpoint(state, path, resume: bool = False) -> None:
+    """Raise ``CheckpointError`` naming ``path`` and the key when ``state`` (a loaded checkpoint)
+    is not one that ``fit`` wrote: the model's weights must be numeric arrays, and for ``resume``
+    the optimizer state (its indices, its learning rates), the epoch, a history of that many
+    epochs and the random state must be well formed. Nothing is built or changed."""
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"{path}: not a training checkpoint (no 'model' entry)")
+    _check_weights(state["model"], path, "model")
+    if not resume:
+        return
+    for key in ("optimizer", "epoch", "history", "rng"):
+        if key not in state:
+            raise CheckpointError(f"{path}: the checkpoint has no '{key}' entry, so training cannot resume from it")
+    _check_optimizer(state["optimizer"], path)
+    epoch = state["epoch"]
+    if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
+        raise CheckpointError(f"{path}: 'epoch' is {_short(epoch)}, not a whole number >= 0")
+    history = state["history"]
+    if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
+        raise CheckpointError(f"{path}: 'history' is not a dict of per-epoch lists")
+    if history.get("epoch") != list(range(1, epoch + 1)) or any(len(v) != epoch for v in history.values()):
+        raise CheckpointError(f"{path}: 'history' does not hold the {epoch} epochs that 'epoch' says were trained")
+    _check_rng(state["rng"], path)
+    if "scheduler" in state and not isinstance(state["scheduler"], dict):
+        raise CheckpointError(f"{path}: 'scheduler' is a {type(state['scheduler']).__name__}, not a scheduler state_dict")
 
 
 def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross_entropy, test_loader=None,
         checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, scheduler=None,
         progress: bool = True, config: dict | None = None, verbose: bool | None = None,
-        clip_grad_norm: float | None = None) -> dict:
+        clip_grad_norm: float | None = None, resume_optimizer: bool = True, resume_rng: bool = True,
+        keep_hyperparameters: tuple[str, ...] = ()) -> dict:
     """Train ``model`` and return the history: per epoch ``train_loss``, ``train_accuracy``,
     ``test_loss``, ``test_accuracy`` (when ``test_loader`` is given) and ``seconds``.
 
     With ``checkpoint_dir``, the state after every epoch goes to ``checkpoint.npz`` there and the
-    history to ``history.json``; ``resume=True`` continues from that checkpoint. ``config`` is
+    history to ``history.json`` (after the checkpoint, each file renamed into place, so the two
+    agree; resume trusts only the checkpoint's history and rewrites ``history.json`` from it).
+    ``resume=True`` continues from that checkpoint (checked with ``check_checkpoint`` first); with
+    ``epochs`` no more than the epochs it holds there is nothing to train and its history is
+    returned. On resume, ``resume_optimizer=False`` keeps the optimizer as it is (e.g. a new
+    optimizer type: Adam's state means nothing to SGD), ``resume_rng=False`` keeps the current
+    random state (a new seed), and ``keep_hyperparameters`` (e.g. ``("lr",)``) names param-group
+    values that keep the optimizer's current value instead of the checkpoint's. ``config`` is
     stored in the checkpoint (the CLI keeps the model's description there). ``progress`` shows
     a progress bar per epoch; ``verbose`` (default: as ``progress``) prints a line per epoch.
 
@@ -92,13 +197,20 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
         if directory is None or not (directory / CHECKPOINT).exists():
             raise FileNotFoundError(f"fit: resume=True but there is no {CHECKPOINT} in {directory}")
         state = load(directory / CHECKPOINT)
+        check_checkpoint(state, directory / CHECKPOINT, resume=True)
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        if resume_optimizer:
+            kept = [{key: group[key] for key in keep_hyperparameters if key in group} for group in optimizer.param_groups]
+            optimizer.load_state_dict(state["optimizer"])
+            for group, values in zip(optimizer.param_groups, kept):
+                group.update(values)
         if scheduler is not None and "scheduler" in state:
             scheduler.load_state_dict(state["scheduler"])
-        mg_random.set_rng_state(state["rng"])
+        if resume_rng:
+            mg_random.set_rng_state(state["rng"])
         history = state["history"]
         start = int(state["epoch"])
+        _write_json(directory / HISTORY, history)  # in step with the checkpoint, whatever a kill left there
 
     for epoch in range(start, epochs):
         began = time.perf_counter()
@@ -129,7 +241,7 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
                      "history": history, "rng": mg_random.get_rng_state(), "config": config or {}}
             if scheduler is not None:
                 state["scheduler"] = scheduler.state_dict()
-            save(state, directory / CHECKPOINT)
+            save(state, directory / CHECKPOINT)  # first: resume reads the history from here
             _write_json(directory / HISTORY, history)
     return history
 
@@ -166,4 +278,4 @@ def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, pro
     return total_loss / max(count, 1), correct / max(count, 1)
 
 
-__all__ = ["evaluate", "fit"]
+__all__ = ["check_checkpoint", "evaluate", "fit", "is_number"]

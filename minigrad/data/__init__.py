@@ -28,17 +28,18 @@ from minigrad.data.sampler import (
 DATASETS = ("embedded", "fashion-mnist", "mnist")
 
 
-def get_dataset(name: str, train: bool = True, root=None, download: bool = False, transform=None):
+def get_dataset(name: str, train: bool = True, root=None, download: bool = False, transform=None, mirrors=None):
     """A dataset by its command-line name (``embedded``, ``fashion-mnist`` or ``mnist``) with
-    samples ready to train on: ``ToTensor()``, then ``transform`` when given."""
+    samples ready to train on: ``ToTensor()``, then ``transform`` when given. ``mirrors``: base
+    URLs to download from (see ``MNIST``)."""
     steps = transform.transforms if isinstance(transform, transforms.Compose) else [transform] if transform else []
     pipeline = transforms.Compose([transforms.ToTensor(), *steps]) if steps else transforms.ToTensor()
     if name == "embedded":
         return EmbeddedFashionMNIST(train=train, transform=pipeline)
     if name == "fashion-mnist":
-        return FashionMNIST(root, train=train, transform=pipeline, download=download)
+        return FashionMNIST(root, train=train, transform=pipeline, download=download, mirrors=mirrors)
     if name == "mnist":
-        return MNIST(root, train=train, transform=pipeline, download=download)
+        return MNIST(root, train=train, transform=pipeline, download=download, mirrors=mirrors)
     raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
 
 

@@ -7,11 +7,12 @@ An IDX file is a header and the array's bytes::
     <data>                         prod(sizes) elements, big-endian
 
 The reader checks the magic number, the type code and that the sizes agree with the file's
-length, and names the file in every error.
+length before it allocates anything, and names the file in every error.
 """
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -27,19 +28,17 @@ class IDXError(ValueError):
     """A file is not a valid IDX file (corrupt, truncated or of another format)."""
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as file:
-        content = file.read()
-    if content[:2] == b"\x1f\x8b":  # gzip
-        try:
-            return gzip.decompress(content)
-        except (OSError, EOFError, zlib.error) as error:
-            raise IDXError(f"{path}: the gzip stream is corrupt or truncated ({error})") from None
-    return content
+# deflate compresses at most about 1032:1, so a gzip file of n bytes holds less than this times n
+MAX_GZIP_RATIO = 1100
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (``.gz`` or raw) into a native-endian numpy array.
+
+    The header is checked before any memory is allocated for the data: the sizes' product is
+    computed with Python integers (it cannot overflow) and compared with the file's size, so a
+    corrupt header is an ``IDXError`` naming the file, never a huge allocation. A gzipped file is
+    decompressed in chunks and never past the size its header declares.
 
     >>> import numpy as np, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "x-idx2-ubyte")
@@ -48,24 +47,52 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     [[0, 1, 2], [3, 4, 5]]
     """
     path = os.fspath(path)
-    content = _read_bytes(path)
-    if len(content) < 4:
-        raise IDXError(f"{path}: too short to be an IDX file ({len(content)} bytes)")
-    zero, code, ndim = content[:2], content[2], content[3]
+    with open(path, "rb") as file:
+        file_size = os.fstat(file.fileno()).st_size
+        if file.read(2) != b"\x1f\x8b":
+            file.seek(0)
+            return _read(file, path, file_size, gzipped=False)
+        file.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=file) as content:
+                return _read(content, path, file_size, gzipped=True)
+        except (OSError, EOFError, zlib.error) as error:
+            raise IDXError(f"{path}: the gzip stream is corrupt or truncated ({error})") from None
+
+
+def _read(stream, path: str, file_size: int, gzipped: bool) -> np.ndarray:
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise IDXError(f"{path}: too short to be an IDX file ({len(magic)} bytes)")
+    zero, code, ndim = magic[:2], magic[2], magic[3]
     if zero != b"\x00\x00" or code not in TYPES:
-        raise IDXError(f"{path}: bad magic number {content[:4].hex()} (expected 0000 followed by a type code and a rank)")
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(content) < header:
-        raise IDXError(f"{path}: the header is truncated (rank {ndim}, {len(content)} bytes)")
-    shape = struct.unpack(f">{ndim}I", content[4:header])
+        raise IDXError(f"{path}: bad magic number {magic.hex()} (expected 0000 followed by a type code and a rank)")
+    sizes = stream.read(4 * ndim)
+    if ndim == 0 or len(sizes) < 4 * ndim:
+        raise IDXError(f"{path}: the header is truncated (rank {ndim}, {4 + len(sizes)} bytes)")
+    shape = struct.unpack(f">{ndim}I", sizes)
     dtype = TYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(content) - header != expected:
-        raise IDXError(
-            f"{path}: the header says shape {shape} ({expected} bytes of data) but the file holds "
-            f"{len(content) - header} bytes; the file is truncated or corrupt"
-        )
-    return np.frombuffer(content, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    expected = math.prod(shape) * dtype.itemsize
+    header = 4 + 4 * ndim
+    if not gzipped and file_size - header != expected:
+        raise _size_error(path, shape, expected, f"the file holds {file_size - header} bytes")
+    if gzipped and expected > MAX_GZIP_RATIO * file_size:
+        raise _size_error(path, shape, expected, f"a gzip file of {file_size} bytes cannot hold that much")
+    data = np.empty(expected, dtype=np.uint8)
+    view, filled = memoryview(data), 0
+    while filled < expected:
+        count = stream.readinto(view[filled:filled + (1 << 20)])
+        if not count:
+            raise _size_error(path, shape, expected, f"the file holds only {filled} bytes")
+        filled += count
+    if stream.read(1):
+        raise _size_error(path, shape, expected, "the file holds more")
+    return data.view(dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _size_error(path: str, shape: tuple, expected: int, but: str) -> IDXError:
+    return IDXError(f"{path}: the header says shape {shape} ({expected} bytes of data) but {but}; "
+                    f"the file is truncated or corrupt")
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:

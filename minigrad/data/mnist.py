@@ -15,18 +15,21 @@ for, in order; the two files of a split must be in one folder:
 3. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).
 
 ``download=True`` with the files already there downloads nothing (as torchvision). Otherwise it
-fetches them into ``root/MNIST/raw`` (or the cache directory without ``root``) from the usual
-public mirrors, keeping each file only when its SHA-256 digest is right. For Fashion-MNIST,
-Debian's local copy, when installed, is the first mirror: ``FashionMNIST(root, download=True)``
-then copies it and needs no network.
+fetches them into ``root/MNIST/raw`` (or the cache directory without ``root``) from the first
+mirror that delivers them, keeping each file only when its SHA-256 digest is right. The mirrors
+are the ``mirrors`` argument, else ``$MINIGRAD_MNIST_MIRRORS`` (``$MINIGRAD_FASHION_MNIST_MIRRORS``),
+comma-separated base URLs, else the usual public ones. Each file must arrive within
+``$MINIGRAD_DOWNLOAD_DEADLINE`` seconds (60) and may not exceed its known size (see
+``download.py``). For Fashion-MNIST, Debian's local copy, when installed, is tried first:
+``FashionMNIST(root, download=True)`` then copies it and needs no network.
 """
 from __future__ import annotations
 
 import operator
 import os
-import urllib.error
+import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -42,6 +45,15 @@ FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+# bytes of each uncompressed IDX file (the same for MNIST and Fashion-MNIST): a header of 4 bytes
+# and 4 per dimension, then one byte per pixel or label
+SIZES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
+DEADLINE_VARIABLE = "MINIGRAD_DOWNLOAD_DEADLINE"
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -50,6 +62,36 @@ class DatasetNotFoundError(FileNotFoundError):
 
 def _array(x) -> np.ndarray:
     return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _download_limit(size: int) -> int:
+    """The most bytes a download of a file of ``size`` bytes may take: gzip makes a file smaller,
+    except incompressible data, which grows by a few bytes per 16 KiB block."""
+    return size + size // 100 + (1 << 16)
+
+
+def _deadline() -> float:
+    value = os.environ.get(DEADLINE_VARIABLE, "60")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ValueError(f"${DEADLINE_VARIABLE} is {value!r}; expected a positive number of seconds")
+    return seconds
+
+
+def _check_split(images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path, classes: int) -> None:
+    """The images and labels of a split make a dataset to train on; else an ``IDXError`` naming the file."""
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise IDXError(f"{images_path}, {labels_path}: images {images.shape} and labels {labels.shape} do not match")
+    if len(images) == 0:
+        raise IDXError(f"{images_path}: holds 0 images; a dataset needs at least one")
+    if images.dtype != np.uint8:
+        raise IDXError(f"{images_path}: the pixels are {images.dtype}; MNIST images are uint8 (IDX type 0x08)")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= classes:
+        raise IDXError(f"{labels_path}: the labels must be integers from 0 to {classes - 1} "
+                       f"(found {labels.dtype} from {labels.min()} to {labels.max()})")
 
 
 def _idx_file(directory: Path, stem: str) -> Path | None:
@@ -63,13 +105,16 @@ class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28 pixels.
 
     ``MNIST(root, train=True, transform=None, target_transform=None, download=False)``, as
-    torchvision; ``root`` may be left out to use the cache directory.
+    torchvision; ``root`` may be left out to use the cache directory. ``mirrors``, minigrad's,
+    overrides the base URLs that ``download=True`` tries (a list, or one comma-separated string).
     """
 
     name = "MNIST"  # the folder under root, as torchvision's class name
     cache_name = "mnist"
     system_dirs: tuple = ()
     mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
+    mirrors_variable = "MINIGRAD_MNIST_MIRRORS"
+    sizes = SIZES
     # SHA-256 of the canonical .gz files
     checksums = {
         "train-images-idx3-ubyte": {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
@@ -81,7 +126,8 @@ class MNIST(Dataset):
                "8 - eight", "9 - nine"]
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True, transform: Callable | None = None,
-                 target_transform: Callable | None = None, download: bool = False) -> None:
+                 target_transform: Callable | None = None, download: bool = False,
+                 mirrors: Sequence[str] | str | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else None
         self.train = train
         self.transform, self.target_transform = transform, target_transform
@@ -89,16 +135,16 @@ class MNIST(Dataset):
         target = self._download_dir() if download else None
         paths = self._find(stems, self.search_dirs(download), fill=target)
         if paths is None and download:
-            paths = [_idx_file(target, stem) or self._download(stem, target) for stem in stems]
+            urls = self.mirror_urls(mirrors)
+            paths = [_idx_file(target, stem) or self._download(stem, target, urls) for stem in stems]
         if paths is None:
             raise DatasetNotFoundError(self._not_found_message(stems[0]))
         self._load(*paths)
 
     def _load(self, images_path: Path, labels_path: Path) -> None:
-        images, labels = read_idx(images_path), read_idx(labels_path).astype(np.int64)
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise IDXError(f"{images_path}, {labels_path}: images {images.shape} and labels {labels.shape} do not match")
-        self.data, self.targets = Tensor._make(images), Tensor._make(labels)
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        _check_split(images, labels, images_path, labels_path, len(self.classes))
+        self.data, self.targets = Tensor._make(images), Tensor._make(labels.astype(np.int64))
         self.files = (images_path, labels_path)
 
     # -- finding and fetching files ------------------------------------------------------------
@@ -139,17 +185,36 @@ class MNIST(Dataset):
                     f"of a split must come from one folder; put the missing file there")
         return None
 
-    def _download(self, stem: str, directory: Path) -> Path:
+    @classmethod
+    def mirror_urls(cls, mirrors: Sequence[str] | str | None = None) -> list[str]:
+        """The base URLs to download from: ``mirrors`` when given, else the comma-separated list in
+        ``$MINIGRAD_MNIST_MIRRORS`` (``mirrors_variable``) when set, else the public ``mirrors``."""
+        source = "mirrors"
+        if mirrors is None and os.environ.get(cls.mirrors_variable, "").strip():
+            source, mirrors = f"${cls.mirrors_variable}", os.environ[cls.mirrors_variable]
+        if mirrors is None:
+            return list(cls.mirrors)
+        urls = [url.strip() for url in (mirrors.split(",") if isinstance(mirrors, str) else mirrors) if url.strip()]
+        for url in urls:
+            if not url.startswith(("http://", "https://", "file://")):
+                raise ValueError(f"{cls.name}: {source}: {url!r} is not an http://, https:// or file:// URL")
+        return [url if url.endswith("/") else url + "/" for url in urls]
+
+    def _download(self, stem: str, directory: Path, mirrors: list[str]) -> Path:
+        """Fetch ``stem.gz`` from the first mirror that delivers it whole and verified, saying on
+        stderr why each one before it failed."""
         destination = directory / f"{stem}.gz"
         local = [Path(d).resolve().as_uri() + "/" for d in self.system_dirs if Path(d).is_dir()]
-        errors = []
-        for mirror in local + list(self.mirrors):
-            url = f"{mirror}{stem}.gz"
+        errors, bases = [], local + mirrors
+        for number, base in enumerate(bases, 1):
             try:
-                download_file(url, destination, self.checksums[stem])
+                download_file(f"{base}{stem}.gz", destination, self.checksums[stem], deadline=_deadline(),
+                              max_bytes=_download_limit(self.sizes[stem]), max_content=self.sizes[stem])
                 return destination
-            except (urllib.error.URLError, OSError, DownloadError) as error:
-                errors.append(f"  {url}: {error}")
+            except (OSError, DownloadError) as error:
+                errors.append(f"  {error}")
+                if number < len(bases):
+                    print(f"{self.name}: {error}; trying the next mirror", file=sys.stderr)
         raise DownloadError(f"{self.name}: could not download {stem}.gz from any mirror:\n" + "\n".join(errors))
 
     def _not_found_message(self, stem: str) -> str:
@@ -209,6 +274,7 @@ class FashionMNIST(MNIST):
     system_dirs = ("/usr/share/datasets/fashion-mnist",)
     mirrors = ["https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
                "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"]
+    mirrors_variable = "MINIGRAD_FASHION_MNIST_MIRRORS"
     # SHA-256 of the uncompressed IDX data (the same in every mirror, whatever the compression)
     checksums = {
         "train-images-idx3-ubyte": {"c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"},

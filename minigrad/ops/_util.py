@@ -27,7 +27,17 @@ def binary_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
     return cast_to(a, dtype), cast_to(b, dtype)
 
 
+def check_real(value, op: str) -> None:
+    """Refuse a complex number or array: a complex result would silently leave the graph."""
+    if np.iscomplexobj(value):
+        raise TypeError(
+            f"{op}: can't take a complex operand ({type(value).__name__}); minigrad tensors hold bool, "
+            "integer or floating-point numbers"
+        )
+
+
 def _other_operand(tensor: Tensor, other, op: str):
+    check_real(other, op)
     if is_scalar(other):
         dtype = _dtype.scalar_result_type(tensor.dtype, other)
         return Tensor._make(np.asarray(other, dtype=dtype)), dtype

@@ -15,7 +15,9 @@ is fine) and returns a ``graphviz.Digraph`` in which
   ``mg.autograd.record_grad_norms()``);
 * ``collapse_repeats=True`` folds runs of identical blocks (sibling modules of the same
   layer types, or chains of the same op) into one node marked ``×N``;
-* ``max_nodes`` keeps the nodes closest to the outputs and notes how many were left out.
+* ``max_nodes`` keeps the nodes closest to the outputs and notes how many were left out;
+* clusters nest at most ``MAX_CLUSTER_DEPTH`` levels: ops of modules nested deeper are drawn
+  in their ancestor's cluster at that depth (Graphviz, and Python, cannot nest thousands).
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ import numpy as np
 
 from minigrad.autograd.function import Composite, Function
 from minigrad.tensor import Tensor
+
+MAX_CLUSTER_DEPTH = 32
 
 STYLE = {
     "op": dict(shape="box", style="rounded,filled", fillcolor="#e8eaf6", color="#3949ab"),
@@ -362,9 +366,11 @@ def draw_graph(*outputs: Tensor, params=None, show_shapes: bool = True, show_gra
     names = _parameter_names(params)
     reader = _Reader(outputs, names)
     module_names = _qualified_names(reader)
+    roots = {id(op.modules[0]) for op in reader.ops.values() if op.modules}
     for module_id, module in _modules_of(reader).items():
-        for name, p in module.named_parameters(prefix=module_names.get(module_id, "")):
-            names.setdefault(id(p), name)
+        if module_id in roots or module_id not in module_names:  # a root's walk names all below it
+            for name, p in module.named_parameters(prefix=module_names.get(module_id, "")):
+                names.setdefault(id(p), name)
     for key, node in reader.tensors.items():
         if key[0] == "leaf" and node.kind == "parameter" and key[1] in names:
             node.label = names[key[1]]
@@ -403,7 +409,7 @@ def draw_graph(*outputs: Tensor, params=None, show_shapes: bool = True, show_gra
     def cluster_for(modules: tuple) -> _Cluster:
         cluster = root
         if group_modules:
-            for module in modules:
+            for module in modules[:MAX_CLUSTER_DEPTH]:
                 cluster = cluster.children.setdefault(id(module), _Cluster(_module_label(module, module_names)))
         return cluster
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 import graphviz
@@ -26,6 +28,33 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
         return self.args[0]
 
 
+class GraphvizFailedError(RuntimeError):
+    """The `dot` program ran but failed (crashed, or ran out of memory), typically on a graph
+    too large for it; the message says how to draw a smaller one."""
+
+
+def _dot_failed(error: subprocess.CalledProcessError, graph: graphviz.Digraph, source: Path | None = None) -> GraphvizFailedError:
+    if error.returncode < 0:  # killed by a signal, e.g. -11: a segmentation fault
+        try:
+            how = f"was killed by signal {signal.Signals(-error.returncode).name}"
+        except ValueError:
+            how = f"was killed by signal {-error.returncode}"
+    else:
+        how = f"exited with status {error.returncode}"
+    stderr = error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else (error.stderr or "")
+    nodes = sum(1 for line in graph.body if "->" not in line and "[" in line and "label=" in line)
+    lines = [
+        f"Graphviz's `dot` {how} while rendering a graph of about {nodes:,} nodes"
+        + (f": {stderr.strip()}" if stderr.strip() else " (it printed nothing)") + ".",
+        "Very large graphs crash or exhaust `dot`. Draw a smaller one: keep draw_graph's default node cap "
+        "(max_nodes=2000; max_nodes=None draws everything), fold repeated blocks with collapse_repeats=True "
+        "(`--collapse` on the command line), or draw the graph of a smaller model or batch.",
+    ]
+    if source is not None:
+        lines.append(f"The graph's source was written to {source}.")
+    return GraphvizFailedError("\n".join(lines))
+
+
 class Graph(graphviz.Digraph):
     """A ``graphviz.Digraph`` (renders inline in Jupyter, ``.render()`` to SVG/PNG/PDF) whose
     rendering errors explain how to install Graphviz instead of a bare ExecutableNotFound."""
@@ -35,12 +64,16 @@ class Graph(graphviz.Digraph):
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound:
             raise GraphvizNotFoundError() from None
+        except subprocess.CalledProcessError as error:
+            raise _dot_failed(error, self) from error
 
     def render(self, *args, **kwargs):
         try:
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound:
             raise GraphvizNotFoundError("The graph's source was written next to the requested file (.gv).") from None
+        except subprocess.CalledProcessError as error:
+            raise _dot_failed(error, self) from error
 
 
 def save(graph: graphviz.Digraph, path: str | os.PathLike, format: str | None = None) -> Path:
@@ -65,5 +98,7 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike, format: str | None = 
             f"minigrad wrote the graph's source to {source}; once Graphviz is installed, render it with\n"
             f"  dot -T{fmt} {source} -o {path}"
         ) from None
+    except subprocess.CalledProcessError as error:
+        raise _dot_failed(error, graph, source) from error
     path.write_bytes(data)
     return path

@@ -51,6 +51,19 @@ def _check_target(op: str, input: Tensor, target: Tensor, ignore_index: int) -> 
         )
 
 
+def _check_weight(op: str, weight, classes: int) -> None:
+    """A class weight must be a 1-D tensor with one entry per class, as in PyTorch."""
+    if weight is None:
+        return
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor or None, got {type(weight).__name__}")
+    if weight.shape != (classes,):
+        raise ShapeError(
+            f"{op}: weight tensor should be defined either for all {classes} classes or no classes but got "
+            f"weight tensor of shape: {list(weight.shape)}"
+        )
+
+
 def _reduce(losses: Tensor, reduction: str, denominator=None) -> Tensor:
     if reduction == "none":
         return losses
@@ -81,6 +94,7 @@ def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
     if input.ndim == 0:
         raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
     _check_target(op, input, target, ignore_index)
+    _check_weight(op, weight, input.shape[1 if input.ndim > 1 else 0])
     ignored = target._data == ignore_index
     labels, weights = target._data, None
     if weight is not None or ignored.any():
@@ -170,6 +184,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
 
 def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing) -> Tensor:
     _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:  # NaN fails too
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must have at least one dimension (the classes)")
@@ -196,6 +212,7 @@ def _soft_target_loss(log_probs, target, weight, reduction, smoothing, class_dim
             f"shape {log_probs.shape}, got {target.shape}; for class indices use an integer target"
         )
     classes = log_probs.shape[class_dim]
+    _check_weight("cross_entropy", weight, classes)
     if smoothing:
         target = target * (1 - smoothing) + smoothing / classes
     terms = log_probs * target

@@ -264,7 +264,14 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     [[2.5, 4.5], [10.5, 12.5]]
     """
     window = _pool_window("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = np.full(window.output_hw, divisor_override) if divisor_override else _divisor(window, count_include_pad)
+    if divisor_override is None:
+        divisor = _divisor(window, count_include_pad)
+    else:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
+            raise TypeError(f"avg_pool2d: divisor_override must be an int, got {type(divisor_override).__name__}")
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor_override must be not zero (None divides by the window size)")
+        divisor = np.full(window.output_hw, divisor_override)
     return AvgPool2d.apply(input, window=window, divisor=divisor)
 
 

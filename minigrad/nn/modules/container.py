@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable as IterableABC, Mapping
 from typing import Any, Iterable, Iterator
 
+from minigrad.autograd.function import scope
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
@@ -58,9 +59,41 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        # Nested Sequentials run here on an explicit stack rather than through their __call__,
+        # so that thousands of levels need no Python recursion. Each still labels its ops with
+        # its scope (for graph drawing) and runs its forward hooks, as its __call__ would.
+        stack = [(iter(self._modules.values()), None)]  # (children left, (Sequential, scope, input))
+        try:
+            while stack:
+                children, inner = stack[-1]
+                module = next(children, _END)
+                if module is _END:
+                    stack.pop()
+                    if inner is not None:
+                        sequential, its_scope, its_input = inner
+                        its_scope.__exit__(None, None, None)
+                        input = sequential._run_forward_hooks((its_input,), input)
+                elif _runs_inline(module):
+                    its_scope = scope(module)
+                    its_scope.__enter__()
+                    stack.append((iter(module._modules.values()), (module, its_scope, input)))
+                else:
+                    input = module(input)
+        finally:
+            opened = [inner for _, inner in stack if inner is not None]
+            if opened:  # an error: leave the scopes as they were before the first nested Sequential
+                opened[0][1].__exit__(None, None, None)
         return input
+
+
+_END = object()
+
+
+def _runs_inline(module) -> bool:
+    """Whether ``Sequential.forward`` may run ``module``'s children itself: a Sequential whose
+    forward and __call__ are the standard ones."""
+    return (isinstance(module, Sequential) and type(module).forward is Sequential.forward
+            and type(module).__call__ is Module.__call__)
 
 
 class ModuleList(Module):

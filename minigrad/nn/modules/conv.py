@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from minigrad import creation
 from minigrad.errors import ShapeError
-from minigrad.nn import init
+from minigrad.nn.modules.linear import check_sizes, reset_default
 from minigrad.nn.functional import conv2d
 from minigrad.nn.functional._window import pair
 from minigrad.nn.modules.module import Module
@@ -28,6 +28,9 @@ class Conv2d(Module):
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        check_sizes("Conv2d", in_channels=in_channels, out_channels=out_channels, groups=groups)
+        if groups <= 0:
+            raise ValueError(f"Conv2d: groups must be a positive integer, got {groups}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -43,7 +46,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.default_(self.weight, self.bias)
+        reset_default(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (3, 4):

@@ -122,6 +122,9 @@ class Module:
             except (ValueError, RuntimeError, TypeError, IndexError) as error:
                 self._name_in_error(error)
                 raise
+        return self._run_forward_hooks(args, output)
+
+    def _run_forward_hooks(self, args: tuple, output: Any) -> Any:
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, args, output)
@@ -230,10 +233,21 @@ class Module:
                 param.grad._data[...] = 0
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        """Call ``fn`` on every sub-module (children first) and on this module."""
-        for child in self.children():
-            child.apply(fn)
-        fn(self)
+        """Call ``fn`` on every sub-module (children first) and on this module.
+
+        The walk keeps its own stack instead of recursing, so trees thousands of levels deep work.
+        """
+        stack, open_ids = [(self, False)], set()
+        while stack:
+            module, children_done = stack.pop()
+            if children_done:
+                open_ids.discard(id(module))
+                fn(module)
+                continue
+            _check_not_inside_itself(module, open_ids)
+            open_ids.add(id(module))
+            stack.append((module, True))
+            stack.extend((child, False) for child in reversed(list(module.children())))
         return self
 
     def to(self, *args, **kwargs) -> "Module":
@@ -329,14 +343,45 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        extra = self.extra_repr()
-        if not self._modules:
-            return f"{type(self).__name__}({extra})"
-        lines = [extra] if extra else []
-        for name, module in self._modules.items():
-            text = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {text}")
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+        # PyTorch's layout: each child on a line "(name): repr", indented two spaces per level.
+        # Built from (depth, text) lines on an explicit stack, so that trees thousands of levels
+        # deep print (re-indenting each child's text would also cost depth**2 copies).
+        lines: list[tuple[int, str]] = []
+        stack: list = [(0, "", self)]
+        open_ids: set = set()
+        while stack:
+            depth, head, module = stack.pop()
+            if module is _CLOSE:  # head holds the id of the module being closed
+                open_ids.discard(head)
+                lines.append((depth, ")"))
+                continue
+            if not isinstance(module, Module) or not module._modules or type(module).__repr__ is not Module.__repr__:
+                text = (f"{type(module).__name__}({module.extra_repr()})"
+                        if isinstance(module, Module) and type(module).__repr__ is Module.__repr__ else repr(module))
+                first, *rest = text.split("\n")
+                lines.append((depth, head + first))
+                lines.extend((depth, line) for line in rest)
+                continue
+            _check_not_inside_itself(module, open_ids)
+            open_ids.add(id(module))
+            lines.append((depth, f"{head}{type(module).__name__}("))
+            extra = module.extra_repr()
+            if extra:
+                first, *rest = extra.split("\n")
+                lines.append((depth + 1, first))
+                lines.extend((depth, line) for line in rest)
+            stack.append((depth, id(module), _CLOSE))
+            stack.extend((depth + 1, f"({name}): ", child) for name, child in reversed(module._modules.items()))
+        return "\n".join("  " * depth + text for depth, text in lines)
+
+
+_CLOSE = object()  # marks, on __repr__'s stack, the end of a module's children
+
+
+def _check_not_inside_itself(module: Module, open_ids: set) -> None:
+    """A module found among its own descendants would make a walk endless."""
+    if id(module) in open_ids:
+        raise RuntimeError(f"the module tree has a cycle: {type(module).__name__} contains itself")
 
 
 class _RemovableHandle:

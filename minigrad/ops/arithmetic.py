@@ -9,7 +9,7 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import binary_operands, cast_to, is_scalar
+from minigrad.ops._util import binary_operands, cast_to, check_real, is_scalar
 from minigrad.tensor import Tensor
 
 
@@ -325,6 +325,7 @@ class Pow(Function):
 def pow(base, exponent) -> Tensor:
     """``base ** exponent``; a number as exponent keeps the tensor's dtype."""
     if isinstance(base, Tensor) and is_scalar(exponent):
+        check_real(exponent, "pow")
         dtype = _dtype.scalar_result_type(base.dtype, exponent)
         base = cast_to(base, dtype)
         if base.dtype.kind != "f" and exponent < 0:

@@ -9,7 +9,7 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import binary_operands, cast_to, normalize_dim
+from minigrad.ops._util import binary_operands, cast_to, check_real, normalize_dim
 from minigrad.ops.arithmetic import sum_to
 from minigrad.ops.indexing import where
 from minigrad.ops.reduction import sum
@@ -278,6 +278,8 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
     """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    check_real(min, "clamp")
+    check_real(max, "clamp")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(x, min, max)
     if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):

@@ -11,7 +11,7 @@ import builtins
 import numpy as np
 
 from minigrad.autograd.function import Function
-from minigrad.ops._util import binary_operands, normalize_dim
+from minigrad.ops._util import binary_operands, check_real, normalize_dim
 from minigrad.tensor import Tensor, _plain_index
 
 
@@ -232,6 +232,7 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
     mask = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
     if mask.dtype.kind != "b":
         raise RuntimeError(f"masked_fill: expected a bool mask, got {mask.dtype}")
+    check_real(value._data if isinstance(value, Tensor) else value, "masked_fill")
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got {value.ndim} dimensions")

@@ -353,3 +353,14 @@ def test_nesting_is_capped_alike_when_saving_and_loading(tmp_path):
     with pytest.raises(mg.CheckpointError, match="nested more than 100 levels deep"):
         mg.save({"deep": deep}, tmp_path / "deep.npz")
     assert not (tmp_path / "deep.npz").exists()
+
+
+@pytest.mark.parametrize("bad", ["abc", np.array(["0.25"]), None, np.array([1 + 2j]),
+                                 np.array(["2020-01-01"], dtype="datetime64[D]"), {"x": 1}],
+                         ids=["str", "str-array", "None", "complex", "datetime", "dict"])
+def test_load_state_dict_refuses_values_that_are_not_numbers_and_changes_nothing(bad):
+    model = mg.nn.Linear(2, 1)
+    before = model.weight.detach().numpy().copy()
+    with pytest.raises(RuntimeError, match=r"bias: the state_dict holds a .* not an array of numbers"):
+        model.load_state_dict({"weight": np.full((1, 2), 7.0), "bias": bad})
+    assert np.array_equal(model.weight.detach().numpy(), before)  # all or nothing

@@ -314,14 +314,21 @@ class Module:
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
+        mismatched, not_numbers, arrays = [], [], {}
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                value = value._data if isinstance(value, Tensor) else np.asarray(value)
-                if value.shape != target.shape:
-                    mismatched.append(f"{key}: checkpoint has shape {value.shape}, the model has {target.shape}")
+                array = _numbers(value)
+                if array is None:
+                    not_numbers.append(f"{key}: the state_dict holds a {type(value).__name__} ({_brief(value)}), "
+                                       "not an array of numbers")
+                elif array.shape != target.shape:
+                    mismatched.append(f"{key}: checkpoint has shape {array.shape}, the model has {target.shape}")
+                else:
+                    arrays[key] = array
         problems = []
+        if not_numbers:
+            problems.append("not numbers: " + "; ".join(not_numbers))
         if mismatched:
             problems.append("size mismatch for " + "; ".join(mismatched))
         if strict and missing:
@@ -330,11 +337,10 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if problems:
             raise ShapeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
-        for key, target in own.items():
-            if key in state_dict:
-                value = state_dict[key]
-                target._data[...] = value._data if isinstance(value, Tensor) else np.asarray(value)
-                bump(target)
+        for key, array in arrays.items():  # every value was checked first: all or nothing is loaded
+            target = own[key]
+            target._data[...] = array
+            bump(target)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------------------
@@ -390,3 +396,22 @@ class _RemovableHandle:
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+
+
+def _numbers(value) -> np.ndarray | None:
+    """``value`` as an array of bool, integer or floating-point numbers, or None when it is not one
+    (a string, a date, a complex number, None, an object...)."""
+    if isinstance(value, Tensor):
+        return value._data
+    if value is None or isinstance(value, (str, bytes, dict)):
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    return array if array.dtype.kind in "biuf" else None
+
+
+def _brief(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

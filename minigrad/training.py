@@ -54,7 +54,9 @@ def evaluate(model, loader, loss_fn: Callable = F.cross_entropy) -> dict:
                 count += len(labels._data)
     finally:
         model.train(was_training)
-    return {"loss": total_loss / max(count, 1), "accuracy": correct / max(count, 1)}
+    if count == 0:
+        raise ValueError("evaluate: the loader gave no samples (an empty dataset?); there is no accuracy to report")
+    return {"loss": total_loss / count, "accuracy": correct / count}
 
 
 def _write_json(path: Path, value) -> None:
@@ -275,7 +277,10 @@ def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, pro
     if bar is not None:
         bar.refresh()  # show the epoch's final running loss and accuracy
         bar.close()
-    return total_loss / max(count, 1), correct / max(count, 1)
+    if count == 0:
+        raise ValueError("fit: the training loader gave no samples (an empty dataset, or drop_last with a batch "
+                         "larger than the dataset); nothing was trained")
+    return total_loss / count, correct / count
 
 
 __all__ = ["check_checkpoint", "evaluate", "fit", "is_number"]

@@ -241,3 +241,23 @@ def test_a_module_inside_itself_is_refused_not_looped():
 def test_complex_scalars_are_refused_by_every_op_that_takes_a_number(call):
     with pytest.raises(TypeError, match="complex"):
         call(mg.ones(2, requires_grad=True))
+
+
+def test_an_empty_dataset_is_an_error_not_accuracy_zero():
+    from minigrad.data import DataLoader, TensorDataset
+    from minigrad.training import evaluate, fit
+
+    model = nn.Linear(3, 2)
+    empty = DataLoader(TensorDataset(mg.zeros(0, 3), mg.zeros(0, dtype=mg.int64)), batch_size=4)
+    with pytest.raises(ValueError, match="no samples"):
+        evaluate(model, empty)
+    with pytest.raises(ValueError, match="no samples"):
+        fit(model, empty, mg.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+    too_big = DataLoader(TensorDataset(mg.zeros(3, 3), mg.zeros(3, dtype=mg.int64)), batch_size=4, drop_last=True)
+    with pytest.raises(ValueError, match="drop_last"):
+        fit(model, too_big, mg.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+
+
+def test_a_convolution_without_channels_says_so_when_called():
+    with pytest.raises(ShapeError, match="no channels to convolve"):
+        nn.Conv2d(0, 3, 3)(mg.zeros(2, 0, 5, 5))

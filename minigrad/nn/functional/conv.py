@@ -321,6 +321,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"with groups={groups} expects {group_channels * groups}; the input should be "
             f"(N, {group_channels * groups}, H, W)"
         )
+    if c == 0 or out_channels == 0:
+        raise ShapeError(
+            f"conv2d: input shape {input.shape} and weight shape {weight.shape} have no channels to "
+            "convolve; a convolution needs at least one input and one output channel"
+        )
     if input.dtype != weight.dtype:
         raise DtypeError(
             f"conv2d: input is {input.dtype} but weight is {weight.dtype}; convert one, "

@@ -1,5 +1,6 @@
 """Training steps (forward, cross-entropy, backward, SGD step) in float32, minigrad against
-PyTorch: LeNet-5 at batch 64, AlexNet (paper) at batch 8, how the time grows with the batch,
+PyTorch: LeNet-5 at batch 64, AlexNet (paper) at batch 8, ResNet-18 at batch 32 on 32x32 images,
+how the time grows with the batch,
 peak memory per process, memory over 1,000 steps, and one epoch of LeNet-5 on Fashion-MNIST.
 
     python -m benchmarks.models [--threads N]
@@ -15,12 +16,40 @@ import numpy as np
 
 from benchmarks.common import HAS_TORCH, current_rss_mib, in_subprocess, interleaved, peak_rss_mib, ratio_row, set_threads
 
-SHAPES = {"lenet5": (1, 28, 28), "alexnet": (3, 227, 227)}
+SHAPES = {"lenet5": (1, 28, 28), "alexnet": (3, 227, 227), "resnet18": (3, 32, 32)}
+
+
+def torch_resnet18():
+    """torchvision's resnet18 (10 classes) written with torch.nn (torchvision is not a dependency)."""
+    import torch
+    import torch.nn as nn
+
+    class Block(nn.Module):
+        def __init__(self, inplanes, planes, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes)
+            self.conv2, self.bn2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False), nn.BatchNorm2d(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = None if stride == 1 and inplanes == planes else nn.Sequential(
+                nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+            out += x if self.downsample is None else self.downsample(x)
+            return self.relu(out)
+
+    widths = [(64, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1),
+              (256, 512, 2), (512, 512, 1)]
+    return nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+                         nn.MaxPool2d(3, 2, 1), *[Block(*w) for w in widths], nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(512, 10)).to(torch.float32)
 
 
 def torch_model(name: str):
     import torch.nn as nn
 
+    if name == "resnet18":
+        return torch_resnet18()
     if name == "lenet5":
         return nn.Sequential(
             nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2)),
@@ -41,7 +70,8 @@ def minigrad_step(name: str, batch: int):
     import minigrad.nn.functional as F
 
     mg.manual_seed(0)
-    model = mg.models.LeNet5() if name == "lenet5" else mg.models.AlexNet()
+    model = {"lenet5": mg.models.LeNet5, "alexnet": mg.models.AlexNet,
+             "resnet18": lambda: mg.models.resnet18(num_classes=10)}[name]()
     optimizer = mg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = mg.randn(batch, *SHAPES[name])
     y = mg.tensor(np.arange(batch) % 10)
@@ -141,6 +171,8 @@ def run(repeats: int = 7, with_epoch: bool = True, threads: int | None = None) -
     results["steps"].append(ratio_row("LeNet-5 training step, batch 64", lenet["minigrad"], lenet.get("pytorch"), 1.25))
     alex = steps("alexnet", 8, repeats)
     results["steps"].append(ratio_row("AlexNet (paper) training step, batch 8", alex["minigrad"], alex.get("pytorch"), 1.0))
+    resnet = steps("resnet18", 32, repeats)
+    results["steps"].append(ratio_row("ResNet-18 training step, batch 32, 32x32", resnet["minigrad"], resnet.get("pytorch"), 1.5))
     for name in ("lenet5", "alexnet"):
         for batch in (8, 16, 32, 64):
             t = steps(name, batch, 5 if name == "lenet5" else 2)

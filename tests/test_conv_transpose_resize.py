@@ -15,8 +15,9 @@ from minigrad.nn.functional.dropout import dropout2d
 from minigrad.nn.functional.pooling import adaptive_max_pool2d
 from minigrad.nn.functional.resize import interpolate, pad
 from minigrad.nn.modules.conv_transpose import Conv1d, ConvTranspose1d, ConvTranspose2d
+from minigrad.nn.modules.dropout import Dropout2d
 from minigrad.nn.modules.resize import (
-    AdaptiveMaxPool2d, ConstantPad2d, Dropout2d, ReflectionPad2d, ReplicationPad2d, Upsample, UpsamplingBilinear2d,
+    AdaptiveMaxPool2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, Upsample, UpsamplingBilinear2d,
     UpsamplingNearest2d, ZeroPad2d,
 )
 

@@ -2,7 +2,7 @@
 from minigrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from minigrad.nn.modules.conv_transpose import Conv1d, ConvTranspose1d, ConvTranspose2d
 from minigrad.nn.modules.resize import (
-    AdaptiveMaxPool2d, CircularPad2d, ConstantPad2d, Dropout2d, ReflectionPad2d, ReplicationPad2d, Upsample,
+    AdaptiveMaxPool2d, CircularPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, Upsample,
     UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad2d,
 )
 from minigrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
@@ -11,7 +11,7 @@ from minigrad.nn.modules.elementwise_loss import HuberLoss, KLDivLoss, L1Loss, S
 from minigrad.nn.modules.flatten import Unflatten
 from minigrad.nn.modules.pointwise_activation import ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, PReLU, SiLU, Softplus
 from minigrad.nn.modules.conv import Conv2d
-from minigrad.nn.modules.dropout import Dropout
+from minigrad.nn.modules.dropout import Dropout, Dropout2d
 from minigrad.nn.modules.linear import Flatten, Identity, Linear
 from minigrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.modules.module import Module

@@ -11,7 +11,68 @@ from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
 
-class Conv2d(Module):
+def single(value, name: str, op: str) -> tuple[int]:
+    """``value`` (an int or a 1-tuple) as a 1-tuple: the 1-D layers' counterpart of ``pair``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        return (int(value[0]),)
+    return (int(value),)
+
+
+class _ConvNd(Module):
+    """What every convolution layer shares, as PyTorch's ``_ConvNd``: the configuration, checked
+    once; the weight, ``(out_channels, in_channels // groups, *kernel)`` or, transposed,
+    ``(in_channels, out_channels // groups, *kernel)``; the bias; PyTorch's initialisation (uniform
+    in ``±1/sqrt(fan_in)``, fan_in from the weight's second dimension times the kernel); the repr."""
+
+    def __init__(self, name: str, dims: int, in_channels: int, out_channels: int, kernel_size, stride, padding,
+                 dilation, groups: int, bias: bool, padding_mode: str, dtype, transposed: bool = False,
+                 output_padding=0) -> None:
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        check_sizes(name, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        if groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
+        as_tuple = pair if dims == 2 else single
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = as_tuple(kernel_size, "kernel_size", name)
+        self.stride = as_tuple(stride, "stride", name)
+        self.padding = padding if isinstance(padding, str) else as_tuple(padding, "padding", name)
+        self.dilation = as_tuple(dilation, "dilation", name)
+        if transposed:
+            self.output_padding = as_tuple(output_padding, "output_padding", name)
+        channels = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(creation.empty(*channels, *self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_default(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        zeros, ones = (0,) * len(self.kernel_size), (1,) * len(self.kernel_size)
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != zeros:
+            text += f", padding={self.padding}"  # 'same' unquoted, as PyTorch prints it
+        if self.dilation != ones:
+            text += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", zeros) != zeros:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_ConvNd):
     """2-D convolution layer. ``weight``: ``(out_channels, in_channels // groups, KH, KW)``.
 
     Initialised as in PyTorch: weight and bias uniform in ``±1/sqrt(fan_in)`` with
@@ -25,28 +86,8 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype=None) -> None:
-        super().__init__()
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        check_sizes("Conv2d", in_channels=in_channels, out_channels=out_channels, groups=groups)
-        if groups <= 0:
-            raise ValueError(f"Conv2d: groups must be a positive integer, got {groups}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = pair(stride, "stride", "Conv2d")
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d")
-        self.dilation = pair(dilation, "dilation", "Conv2d")
-        self.weight = Parameter(creation.empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        reset_default(self.weight, self.bias)
+        super().__init__("Conv2d", 2, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (3, 4):
@@ -54,15 +95,3 @@ class Conv2d(Module):
         if input.shape[-3] != self.in_channels:
             raise ShapeError(f"expected {self.in_channels} input channels, got {input.shape[-3]} (input shape {input.shape})")
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def extra_repr(self) -> str:
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            text += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text

@@ -1,8 +1,7 @@
-"""Resizing, padding and channel-dropout layers: ``Upsample``, the ``*Pad2d`` layers,
-``AdaptiveMaxPool2d``, ``Dropout2d``. Each ``forward`` is one call of the functional op."""
+"""Resizing and padding layers: ``Upsample``, the ``*Pad2d`` layers,
+``AdaptiveMaxPool2d``. Each ``forward`` is one call of the functional op."""
 from __future__ import annotations
 
-from minigrad.nn.functional.dropout import dropout2d
 from minigrad.nn.functional.pooling import adaptive_max_pool2d
 from minigrad.nn.functional.resize import interpolate, pad
 from minigrad.nn.modules.module import Module
@@ -138,19 +137,3 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
-
-
-class Dropout2d(Module):
-    """Channel dropout with probability ``p`` (see ``F.dropout2d``); follows ``train``/``eval``."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return dropout2d(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"

@@ -16,10 +16,10 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def set_threads(threads: int) -> None:
-    """The same thread count for numpy's BLAS and for PyTorch."""
-    from threadpoolctl import threadpool_limits
+    """The same thread count for minigrad's matrix products and for PyTorch."""
+    import minigrad
 
-    threadpool_limits(threads)
+    minigrad.set_num_threads(threads)
     if HAS_TORCH:
         import torch
 

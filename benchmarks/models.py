@@ -16,7 +16,15 @@ import numpy as np
 
 from benchmarks.common import HAS_TORCH, current_rss_mib, in_subprocess, interleaved, peak_rss_mib, ratio_row, set_threads
 
-SHAPES = {"lenet5": (1, 28, 28), "alexnet": (3, 227, 227), "resnet18": (3, 32, 32)}
+SHAPES = {"lenet5": (1, 28, 28), "alexnet": (3, 227, 227), "alexnet_nolrn": (3, 227, 227), "resnet18": (3, 32, 32)}
+
+
+def without_lrn(sequential, identity):
+    """The same network with each LocalResponseNorm replaced by ``identity()``."""
+    for index, layer in enumerate(sequential):
+        if type(layer).__name__ == "LocalResponseNorm":
+            sequential[index] = identity()
+    return sequential
 
 
 def torch_resnet18():
@@ -55,7 +63,7 @@ def torch_model(name: str):
             nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2)),
             nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)))
     lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)  # noqa: E731
-    return nn.Sequential(
+    alexnet = nn.Sequential(
         nn.Sequential(nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
                       nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
                       nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(), nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
@@ -63,6 +71,9 @@ def torch_model(name: str):
         nn.Flatten(),
         nn.Sequential(nn.Linear(9216, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(),
                       nn.Linear(4096, 1000)))
+    if name == "alexnet_nolrn":
+        without_lrn(alexnet[0], nn.Identity)
+    return alexnet
 
 
 def minigrad_step(name: str, batch: int):
@@ -70,8 +81,10 @@ def minigrad_step(name: str, batch: int):
     import minigrad.nn.functional as F
 
     mg.manual_seed(0)
-    model = {"lenet5": mg.models.LeNet5, "alexnet": mg.models.AlexNet,
+    model = {"lenet5": mg.models.LeNet5, "alexnet": mg.models.AlexNet, "alexnet_nolrn": mg.models.AlexNet,
              "resnet18": lambda: mg.models.resnet18(num_classes=10)}[name]()
+    if name == "alexnet_nolrn":
+        without_lrn(model.features, mg.nn.Identity)
     optimizer = mg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = mg.randn(batch, *SHAPES[name])
     y = mg.tensor(np.arange(batch) % 10)
@@ -168,9 +181,11 @@ def epoch(framework: str, batch: int = 64) -> float | None:
 def run(repeats: int = 7, with_epoch: bool = True, threads: int | None = None) -> dict:
     results = {"steps": [], "scaling": [], "memory": {}}
     lenet = steps("lenet5", 64, repeats * 4)
-    results["steps"].append(ratio_row("LeNet-5 training step, batch 64", lenet["minigrad"], lenet.get("pytorch"), 1.25))
+    results["steps"].append(ratio_row("LeNet-5 training step, batch 64", lenet["minigrad"], lenet.get("pytorch"), 1.0))
     alex = steps("alexnet", 8, repeats)
     results["steps"].append(ratio_row("AlexNet (paper) training step, batch 8", alex["minigrad"], alex.get("pytorch"), 1.0))
+    alex = steps("alexnet_nolrn", 8, repeats)
+    results["steps"].append(ratio_row("AlexNet (paper) without LRN, training step, batch 8", alex["minigrad"], alex.get("pytorch"), 1.1))
     resnet = steps("resnet18", 32, repeats)
     results["steps"].append(ratio_row("ResNet-18 training step, batch 32, 32x32", resnet["minigrad"], resnet.get("pytorch"), 1.5))
     for name in ("lenet5", "alexnet"):

@@ -18,6 +18,7 @@ from minigrad.creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
     rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
+from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from minigrad.generator import Generator
 from minigrad import autograd

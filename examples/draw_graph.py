@@ -28,7 +28,7 @@ images = mg.randn(4, 1, 28, 28)
 images.name = "images"
 loss = F.cross_entropy(model(images), mg.tensor(np.array([0, 1, 2, 3])))
 loss.name = "loss"
-with mg.autograd.record_grad_norms():
+with mg.viz.record_grad_norms():
     loss.backward()
 
 graphs = {"expression": mg.viz.draw_graph(y),

@@ -26,6 +26,7 @@ pads gives the same output size.
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Sequence
 
@@ -34,6 +35,8 @@ import numpy as np
 from minigrad.autograd.engine import topological_order
 from minigrad.autograd.function import Function
 from minigrad.autograd.grad_mode import enable_grad
+from minigrad.autograd.hooks import on_record
+from minigrad.nn.scope import current_scope
 from minigrad.tensor import Tensor
 
 
@@ -44,21 +47,19 @@ class ExportError(ValueError):
 # -- recording: keep the constants alive ------------------------------------------------------------
 @contextmanager
 def _keep_constants(store: dict):
-    """While active, every recorded node's inputs that need no gradient (constants such as
-    the ``1`` of ``x + 1``) are kept in ``store[id(node)]``; the graph itself only holds weak
-    references to them, and a temporary constant would be gone before the export reads it."""
-    record = Function._record
+    """While active, every node recorded in this thread is kept in ``store[id(node)]`` with
+    its inputs that need no gradient (constants such as the ``1`` of ``x + 1``: the graph keeps
+    no reference to them, and a temporary constant would be gone before the export reads it)
+    and the ``scope`` labels (the modules) it was recorded under."""
+    thread = threading.get_ident()
 
-    def recording(ctx, args, kwargs, raws, outputs):
-        record(ctx, args, kwargs, raws, outputs)
-        constants = {i: a for i, a in enumerate(args) if isinstance(a, Tensor) and not a._requires_grad}
-        store[id(ctx)] = (ctx, constants)
+    def remember(node, inputs, outputs):
+        if threading.get_ident() == thread:  # another thread's graph is not the model's
+            constants = {i: a for i, a in enumerate(inputs) if isinstance(a, Tensor) and not a._requires_grad}
+            store[id(node)] = (node, constants, current_scope())
 
-    Function._record = recording
-    try:
+    with on_record(remember):
         yield store
-    finally:
-        Function._record = record
 
 
 # -- the ONNX graph under construction --------------------------------------------------------------
@@ -309,9 +310,9 @@ def to_onnx(model, example_input: Tensor, input_names: Sequence[str] | None = No
         op = node.name()
         if op not in CONVERTERS:
             raise ExportError(f"onnx.export: the op {op!r} cannot be exported to ONNX yet; supported ops: {_supported()}")
-        modules = [module_names[id(s)] for s in node._scope if id(s) in module_names]
+        _, constants, labels = store.get(id(node), (None, {}, ()))
+        modules = [module_names[id(s)] for s in labels if id(s) in module_names]
         g.scope = modules[-1] if modules else ""
-        constants = store.get(id(node), (None, {}))[1]
         inputs = []
         for position, edge in enumerate(node.next_functions):
             if edge is None:

@@ -21,7 +21,7 @@ def main() -> None:
     x.name, w.name = "x", "w"
     y = ((x * w).sum() + 1.0).tanh()
     y.name = "y"
-    with mg.autograd.record_grad_norms():
+    with mg.viz.record_grad_norms():
         y.backward()
     mg.viz.save(mg.viz.draw_graph(y, show_grads=True, rankdir="LR"), OUT / "expression.svg")
 
@@ -31,7 +31,7 @@ def main() -> None:
     images.name, labels.name = "images", "labels"
     loss = F.cross_entropy(lenet(images), labels)
     loss.name = "loss"
-    with mg.autograd.record_grad_norms():
+    with mg.viz.record_grad_norms():
         loss.backward()
     mg.viz.save(mg.viz.draw_graph(loss, params=lenet, show_grads=True), OUT / "lenet5.svg")
 

@@ -251,3 +251,53 @@ def test_backward_ignores_inputs_without_grad_and_keeps_float32():
     c = mg.randn(4, 3)
     (x * c).sum().backward()
     assert c.grad is None and x.grad.dtype == mg.float32
+
+
+# -- the engine's extension points ----------------------------------------------------------------
+def test_record_callbacks_see_each_node_with_its_inputs_and_outputs():
+    from minigrad.autograd.hooks import callbacks, on_record
+
+    x, c = leaf([1.0, 2.0]), leaf([3.0, 4.0], requires_grad=False)
+    seen = []
+    before = callbacks.record
+    with on_record(lambda node, inputs, outputs: seen.append((node, inputs, outputs))):
+        y = x * c
+        with mg.no_grad():
+            x * 2  # not recorded: no callback
+        c * 2  # needs no grad: not recorded either
+        a, b = x.max(0)
+    assert callbacks.record == before
+    (node, inputs, outputs), (max_node, _, max_outputs) = seen
+    assert node is y.grad_fn and inputs[0] is x and inputs[1] is c and outputs == (y,)
+    assert max_node is a.grad_fn and max_outputs[0] is a and max_outputs[1] is b
+    x * c
+    assert len(seen) == 2  # removed
+
+
+def test_backward_callbacks_get_the_complete_gradient_of_each_node_output():
+    from minigrad.autograd.hooks import on_backward
+
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    z = y * y + y  # y's gradient arrives from two uses: 2 y + 1
+    seen = {}
+    handle = on_backward(lambda node, grads: seen.setdefault(node, grads))
+    try:
+        z.sum().backward()
+    finally:
+        handle.remove()
+    handle.remove()  # twice is harmless
+    (grad_y,) = seen[y.grad_fn]
+    assert grad_y.tolist() == [7.0, 13.0]
+    assert set(seen) >= {z.grad_fn, y.grad_fn}
+    x.grad = None
+    (x * 3).sum().backward()
+    assert len(seen) == 4  # z's Add and Mul, y's Mul, the Sum: nothing after remove()
+
+
+def test_engine_has_no_drawing_or_module_state():
+    node = (leaf([1.0]) * 2).grad_fn
+    assert isinstance(node, mg.autograd.Function)
+    assert not {"_scope", "_constants", "_grad_norms"} & set(mg.autograd.Function.__slots__)
+    for name in ("scope", "current_scope", "Composite", "composite"):
+        assert name not in mg.autograd.__all__

@@ -218,7 +218,7 @@ def test_nested_sequentials_keep_their_scopes_and_hooks():
 
 
 def test_an_error_deep_in_nested_sequentials_names_the_layer_and_restores_scopes():
-    from minigrad.autograd.function import current_scope
+    from minigrad.nn.scope import current_scope
 
     model = _nested(50)
     with pytest.raises(ShapeError, match=r"^0(\.0){49} \(Linear\(in_features=2.*expected 2 input features, got 5"):

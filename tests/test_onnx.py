@@ -190,3 +190,16 @@ def test_export_model_from_a_checkpoint(tmp_path):
     x = mg.randn(3, 1, 28, 28)
     model.eval()
     np.testing.assert_allclose(session.run(None, {"input": x._data})[0], model(x)._data, rtol=1e-5, atol=1e-6)
+
+
+def test_nodes_are_named_after_their_modules_and_the_export_unregisters_itself(tmp_path):
+    from minigrad.autograd.hooks import callbacks
+
+    before = callbacks.record
+    proto = mg.onnx.to_onnx(mg.models.LeNet5(), mg.randn(2, 1, 28, 28))
+    assert [node.name for node in proto.graph.node][:4] == [
+        "features.0/Conv", "features.1/Relu", "features.2/MaxPool", "features.3/Conv"]
+    assert callbacks.record == before
+    with pytest.raises(mg.onnx.ExportError):
+        mg.onnx.export(nn.Sequential(nn.Linear(4, 4), nn.Softplus()), mg.randn(2, 4), tmp_path / "net.onnx")
+    assert callbacks.record == before

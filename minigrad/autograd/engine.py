@@ -20,25 +20,7 @@ import numpy as np
 
 from minigrad.autograd.function import Function, FREED_MESSAGE
 from minigrad.autograd.grad_mode import grad_state
-
-
-class _GradNorms:
-    recording = False
-
-
-class record_grad_norms:
-    """Context manager: backward passes run inside it store, on each graph node, the norm of
-    the gradient of each of its outputs (read by ``minigrad.viz.draw_graph(show_grads=True)``).
-
-    Off by default because it costs one extra pass over every activation gradient.
-    """
-
-    def __enter__(self) -> None:
-        self._previous = _GradNorms.recording
-        _GradNorms.recording = True
-
-    def __exit__(self, *exc) -> None:
-        _GradNorms.recording = self._previous
+from minigrad.autograd.hooks import callbacks
 
 
 def topological_order(roots: Iterable[Function]) -> list[Function]:
@@ -210,7 +192,8 @@ class _Pass:
             grad_state.enabled = previous
 
     def _before_node(self, node: Function, grads: list) -> list:
-        """Hooks, retained gradients and ``autograd.grad`` targets at the node's outputs."""
+        """Hooks, retained gradients, ``on_backward`` callbacks and ``autograd.grad`` targets at
+        the node's outputs."""
         if node._hooks:
             for nr, hooks in node._hooks.items():
                 if grads[nr] is None:
@@ -223,8 +206,9 @@ class _Pass:
                 if tensor is not None and grads[nr] is not None:
                     g = grads[nr] if self.create_graph else grads[nr].detach()
                     tensor.grad = g if tensor.grad is None else tensor.grad + g
-        if _GradNorms.recording:
-            node._grad_norms = tuple(None if g is None else float(np.linalg.norm(g._data)) for g in grads)
+        if callbacks.backward:
+            for callback in callbacks.backward:
+                callback(node, tuple(grads))
         if self.targets is not None:
             for nr, g in enumerate(grads):
                 key = (id(node), nr)

@@ -28,13 +28,12 @@ which keeps gradients of gradients exact.
 """
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
 import numpy as np
 
 from minigrad.autograd.grad_mode import grad_state
+from minigrad.autograd.hooks import callbacks
 
 FREED_MESSAGE = (
     "{op}: trying to backward through the graph a second time (or to read saved tensors after "
@@ -66,65 +65,6 @@ class _SavedOutput:
         self.version = counter[0]
 
 
-class _Scope(threading.local):
-    """The stack of labels (module objects) active while ops are recorded, for graph drawing;
-    per thread, like grad mode."""
-
-    current: tuple = ()
-
-
-_Scope = _Scope()  # type: ignore[misc]
-
-
-class scope:
-    """Context manager that labels the ops recorded inside it (``nn.Module`` uses its module).
-
-    The engine ignores labels; ``minigrad.viz`` groups nodes by them.
-    """
-
-    def __init__(self, label: Any) -> None:
-        self.label = label
-
-    def __enter__(self) -> None:
-        self._outer = _Scope.current
-        _Scope.current = self._outer + (self.label,)
-
-    def __exit__(self, *exc) -> None:
-        _Scope.current = self._outer
-
-
-def current_scope() -> tuple:
-    """The labels of the enclosing ``scope`` blocks, outermost first."""
-    return _Scope.current
-
-
-class Composite:
-    """The label of a composite op (``conv2d`` = im2col + matmul + ...), for graph drawing.
-
-    ``constants`` are weak references to the inputs that need no gradient (an image batch, the
-    labels): ops on them are not recorded, so the drawing learns about them from here.
-    """
-
-    __slots__ = ("name", "attributes", "constants")
-
-    def __init__(self, name: str, attributes: dict, inputs: tuple = ()) -> None:
-        self.name = name
-        self.attributes = attributes
-        self.constants = tuple(weakref.ref(t) for t in inputs if isinstance(t, _Tensor.cls) and not t._requires_grad)
-
-    def __repr__(self) -> str:
-        return f"Composite({self.name!r})"
-
-
-def composite(name: str, *inputs, **attributes) -> scope:
-    """Label the ops recorded inside as parts of one composite op::
-
-        with composite("conv2d", input, weight, stride=stride, padding=padding):
-            ...
-    """
-    return scope(Composite(name, attributes, inputs))
-
-
 #: set by ``minigrad.ops.inplace``: gives a view whose root was changed in place a fresh grad_fn
 refresh_view = None
 
@@ -154,7 +94,7 @@ class Function:
 
     __slots__ = (
         "next_functions", "needs_input_grad", "_saved", "_versions", "_freed", "_outputs", "_hooks",
-        "_retained", "_attrs", "_scope", "_constants", "_grad_norms", "_may_release", "__dict__", "__weakref__",
+        "_retained", "_attrs", "_may_release", "__dict__", "__weakref__",
     )
 
     # -- the two methods a subclass writes -----------------------------------------------------
@@ -282,25 +222,18 @@ class Function:
     def _record(self, args: tuple, kwargs: dict, raws: tuple, outputs: tuple) -> None:
         Tensor = _Tensor.cls
         edges = []
-        constants = []
-        for position, a in enumerate(args):
-            if not isinstance(a, Tensor):
+        for a in args:
+            if not isinstance(a, Tensor) or not a._requires_grad:
                 edges.append(None)
-            elif not a._requires_grad:
-                edges.append(None)
-                constants.append((position, weakref.ref(a)))
             elif a.grad_fn is not None:
                 edges.append((a.grad_fn, a._output_nr))
             else:
                 edges.append((a, 0))  # a leaf: its gradient accumulates into a.grad
         self.next_functions = tuple(edges)
-        self._constants = tuple(constants)
         self._outputs = tuple([(out._data.shape, out._data.dtype) for out in outputs])
         self._hooks = None
         self._retained = None
         self._attrs = kwargs
-        self._scope = _Scope.current
-        self._grad_norms = None
         self._may_release = False
         for index, out in enumerate(outputs):
             if out._data.dtype.kind == "f":
@@ -309,6 +242,9 @@ class Function:
                 out._output_nr = index
         if self._saved:
             self._saved = tuple(self._mark_output(item, raws, outputs) for item in self._saved)
+        if callbacks.record:
+            for callback in callbacks.record:
+                callback(self, args, outputs)
 
     @staticmethod
     def _mark_output(item: Any, raws: tuple, outputs: tuple) -> Any:
@@ -329,7 +265,7 @@ class Function:
             self._freed = True
 
     def name(self) -> str:
-        """The op's name as shown in errors and graph drawings, e.g. ``Conv2d``."""
+        """The op's name as shown in errors, e.g. ``Convolution``."""
         return type(self).__name__
 
     @property

@@ -11,6 +11,7 @@ from minigrad import _dtype
 from minigrad.autograd.function import Function
 from minigrad.ops._util import binary_operands, cast_to, check_real, is_scalar
 from minigrad.tensor import Tensor
+from minigrad import threads
 
 
 # -- broadcasting --------------------------------------------------------------------------------
@@ -339,16 +340,14 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a._data, b._data)
+        return threads.matmul(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         ctx.release_saved()
-        b_shape = b.shape
         grad_a = sum_to(MatMul.apply(grad, _swap_last(b)), a.shape) if ctx.needs_input_grad[0] else None
-        b = None  # a convolution's column matrix can go before its gradient is allocated
-        grad_b = sum_to(MatMul.apply(_swap_last(a), grad), b_shape) if ctx.needs_input_grad[1] else None
+        grad_b = sum_to(MatMul.apply(_swap_last(a), grad), b.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

@@ -1,6 +1,12 @@
-"""Drawing computation graphs with Graphviz: ``draw_graph`` and ``save``."""
-from minigrad.autograd.engine import record_grad_norms
+"""Drawing computation graphs with Graphviz: ``draw_graph`` and ``save``; ``build_graph`` gives
+the graph model that ``draw_graph`` renders."""
+from minigrad.viz import recording
 from minigrad.viz.graph import draw_graph
-from minigrad.viz.render import Graph, GraphvizFailedError, GraphvizNotFoundError, save
+from minigrad.viz.model import GraphModel, build_graph
+from minigrad.viz.recording import record_grad_norms
+from minigrad.viz.render import Graph, GraphvizFailedError, GraphvizNotFoundError, render, save
 
-__all__ = ["Graph", "GraphvizFailedError", "GraphvizNotFoundError", "draw_graph", "record_grad_norms", "save"]
+__all__ = [
+    "Graph", "GraphModel", "GraphvizFailedError", "GraphvizNotFoundError", "build_graph", "draw_graph",
+    "record_grad_norms", "render", "save",
+]

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable as IterableABC, Mapping
 from typing import Any, Iterable, Iterator
 
-from minigrad.autograd.function import scope
+from minigrad.nn.scope import scope
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor

@@ -4,8 +4,9 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, in assig
 so ``parameters()`` and ``state_dict()`` see the whole tree with dotted names
 (``features.0.weight``), the same names PyTorch gives the same model.
 
-Calling a module runs ``forward`` inside a graph scope labelled with the module, which lets
-``minigrad.viz`` group the recorded ops by layer. If ``forward`` fails on bad input, the error
+Calling a module runs ``forward`` inside ``scope(module)`` (``minigrad.nn.scope``), which labels
+the recorded ops with the module: graph drawing groups them by layer, ONNX export names its
+nodes after it. If ``forward`` fails on bad input, the error
 is prefixed with the layer's qualified name and repr, e.g.
 ``features.4 (Conv2d(96, 256, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))): expected 96
 input channels, got 64``.
@@ -17,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from minigrad.autograd.function import current_scope, scope
+from minigrad.nn.scope import current_scope, scope
 from minigrad.errors import ShapeError
 from minigrad.nn.parameter import Parameter
 from minigrad.ops.inplace import bump

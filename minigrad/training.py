@@ -24,6 +24,8 @@ import json
 import math
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -158,25 +160,39 @@ def check_checkpoint(state, path, resume: bool = False) -> None:
         raise CheckpointError(f"{path}: 'scheduler' is a {type(state['scheduler']).__name__}, not a scheduler state_dict")
 
 
+@dataclass(frozen=True)
+class Resume:
+    """What ``fit(..., resume=Resume(...))`` takes back from the checkpoint besides the model, the
+    epoch, the history and the scheduler (``resume=True`` is ``Resume()``: everything).
+
+    ``optimizer=False`` keeps the optimizer as it is (a new optimizer type: Adam's state means
+    nothing to SGD); ``rng=False`` keeps the current random state (a new seed);
+    ``keep_hyperparameters`` (e.g. ``("lr",)``) names param-group values that keep the
+    optimizer's current value instead of the checkpoint's.
+    """
+
+    optimizer: bool = True
+    rng: bool = True
+    keep_hyperparameters: tuple[str, ...] = ()
+
+
 def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross_entropy, test_loader=None,
-        checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, scheduler=None,
-        progress: bool = True, config: dict | None = None, verbose: bool | None = None,
-        clip_grad_norm: float | None = None, resume_optimizer: bool = True, resume_rng: bool = True,
-        keep_hyperparameters: tuple[str, ...] = ()) -> dict:
+        checkpoint_dir: str | os.PathLike | None = None, resume: bool | Resume = False, scheduler=None,
+        progress: bool = True, verbose: bool | None = None, clip_grad_norm: float | None = None,
+        prepare_checkpoint: Callable[[dict], dict] | None = None) -> dict:
     """Train ``model`` and return the history: per epoch ``train_loss``, ``train_accuracy``,
     ``test_loss``, ``test_accuracy`` (when ``test_loader`` is given) and ``seconds``.
 
     With ``checkpoint_dir``, the state after every epoch goes to ``checkpoint.npz`` there and the
     history to ``history.json`` (after the checkpoint, each file renamed into place, so the two
     agree; resume trusts only the checkpoint's history and rewrites ``history.json`` from it).
+    ``prepare_checkpoint(state)``, when given, returns what is saved in place of ``state``: the
+    caller's own entries next to fit's (the command line adds its settings as ``config``).
     ``resume=True`` continues from that checkpoint (checked with ``check_checkpoint`` first); with
     ``epochs`` no more than the epochs it holds there is nothing to train and its history is
-    returned. On resume, ``resume_optimizer=False`` keeps the optimizer as it is (e.g. a new
-    optimizer type: Adam's state means nothing to SGD), ``resume_rng=False`` keeps the current
-    random state (a new seed), and ``keep_hyperparameters`` (e.g. ``("lr",)``) names param-group
-    values that keep the optimizer's current value instead of the checkpoint's. ``config`` is
-    stored in the checkpoint (the CLI keeps the model's description there). ``progress`` shows
-    a progress bar per epoch; ``verbose`` (default: as ``progress``) prints a line per epoch.
+    returned. A ``Resume`` instead of ``True`` leaves the optimizer, the random state or some
+    hyperparameters as they are. ``progress`` shows a progress bar per epoch; ``verbose``
+    (default: as ``progress``) prints a line per epoch.
 
     ``scheduler`` is stepped once per epoch, except ``OneCycleLR`` (after every batch: its
     schedule counts optimizer steps) and ``ReduceLROnPlateau`` (``step`` with the epoch's test
@@ -184,8 +200,6 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
     ``clip_grad_norm`` clips the gradients' total 2-norm to that value before every step.
     """
     from minigrad.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
-
-    import time
 
     verbose = progress if verbose is None else verbose
     history: dict = {"epoch": [], "train_loss": [], "train_accuracy": [], "seconds": []}
@@ -196,23 +210,8 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
     if resume:
-        if directory is None or not (directory / CHECKPOINT).exists():
-            raise FileNotFoundError(f"fit: resume=True but there is no {CHECKPOINT} in {directory}")
-        state = load(directory / CHECKPOINT)
-        check_checkpoint(state, directory / CHECKPOINT, resume=True)
-        model.load_state_dict(state["model"])
-        if resume_optimizer:
-            kept = [{key: group[key] for key in keep_hyperparameters if key in group} for group in optimizer.param_groups]
-            optimizer.load_state_dict(state["optimizer"])
-            for group, values in zip(optimizer.param_groups, kept):
-                group.update(values)
-        if scheduler is not None and "scheduler" in state:
-            scheduler.load_state_dict(state["scheduler"])
-        if resume_rng:
-            mg_random.set_rng_state(state["rng"])
-        history = state["history"]
-        start = int(state["epoch"])
-        _write_json(directory / HISTORY, history)  # in step with the checkpoint, whatever a kill left there
+        what = resume if isinstance(resume, Resume) else Resume()
+        history, start = _resume(directory, model, optimizer, scheduler, what)
 
     for epoch in range(start, epochs):
         began = time.perf_counter()
@@ -234,18 +233,46 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
             scheduler.step()
         history["seconds"].append(time.perf_counter() - began)
         if verbose:
-            line = f"epoch {epoch + 1}/{epochs}: train loss {loss:.4f}, accuracy {accuracy:.4f}"
-            if test_loader is not None:
-                line += f"; test loss {history['test_loss'][-1]:.4f}, accuracy {history['test_accuracy'][-1]:.4f}"
-            print(line + f" ({history['seconds'][-1]:.1f} s)", flush=True)
+            print(_epoch_line(history, epochs, tested=test_loader is not None), flush=True)
         if directory is not None:
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-                     "history": history, "rng": mg_random.get_rng_state(), "config": config or {}}
+                     "history": history, "rng": mg_random.get_rng_state()}
             if scheduler is not None:
                 state["scheduler"] = scheduler.state_dict()
+            if prepare_checkpoint is not None:
+                state = prepare_checkpoint(state)
             save(state, directory / CHECKPOINT)  # first: resume reads the history from here
             _write_json(directory / HISTORY, history)
     return history
+
+
+def _resume(directory: Path | None, model, optimizer, scheduler, resume: Resume) -> tuple[dict, int]:
+    """Load the checkpoint in ``directory`` into the objects; return its history and epoch."""
+    if directory is None or not (directory / CHECKPOINT).exists():
+        raise FileNotFoundError(f"fit: resume=True but there is no {CHECKPOINT} in {directory}")
+    state = load(directory / CHECKPOINT)
+    check_checkpoint(state, directory / CHECKPOINT, resume=True)
+    model.load_state_dict(state["model"])
+    if resume.optimizer:
+        kept = [{key: group[key] for key in resume.keep_hyperparameters if key in group}
+                for group in optimizer.param_groups]
+        optimizer.load_state_dict(state["optimizer"])
+        for group, values in zip(optimizer.param_groups, kept):
+            group.update(values)
+    if scheduler is not None and "scheduler" in state:
+        scheduler.load_state_dict(state["scheduler"])
+    if resume.rng:
+        mg_random.set_rng_state(state["rng"])
+    _write_json(directory / HISTORY, state["history"])  # in step with the checkpoint, whatever a kill left there
+    return state["history"], int(state["epoch"])
+
+
+def _epoch_line(history: dict, epochs: int, tested: bool) -> str:
+    line = (f"epoch {history['epoch'][-1]}/{epochs}: train loss {history['train_loss'][-1]:.4f}, "
+            f"accuracy {history['train_accuracy'][-1]:.4f}")
+    if tested:
+        line += f"; test loss {history['test_loss'][-1]:.4f}, accuracy {history['test_accuracy'][-1]:.4f}"
+    return line + f" ({history['seconds'][-1]:.1f} s)"
 
 
 def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, progress: bool,
@@ -283,4 +310,4 @@ def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, pro
     return total_loss / count, correct / count
 
 
-__all__ = ["check_checkpoint", "evaluate", "fit", "is_number"]
+__all__ = ["Resume", "check_checkpoint", "evaluate", "fit", "is_number"]

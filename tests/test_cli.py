@@ -125,3 +125,52 @@ def test_scheduler_choices_are_listed(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--scheduler", "warmup"])
     assert "choose from 'none', 'step', 'multistep', 'cosine', 'onecycle', 'exponential', 'plateau'" in capsys.readouterr().err
+
+
+# -- the pieces the commands are built from -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["lenet5", "alexnet", "simpleconvnet", "deepconvnet", "resnet18", "resnet34", "vgg11",
+                                  "vgg11_bn", "vgg16"])
+def test_each_model_gets_28x28_images_in_the_shape_it_takes(name):
+    from minigrad.cli import image_transform, input_shape, model_config, parser
+
+    config = model_config(parser().parse_args(["summary", name]))
+    transform = image_transform(config) or (lambda images: images)
+    images = np.random.default_rng(0).random((2, 1, 28, 28)).astype(np.float32)
+    assert transform(images).shape == (2, *input_shape(config))
+    assert config["image_size"] == input_shape(config)[-1]
+
+
+@pytest.mark.parametrize("argv,shape", [
+    (["lenet5", "--variant", "classic"], (1, 28, 28)), (["deepconvnet"], (1, 28, 28)),
+    (["resnet18", "--image-size", "40"], (3, 40, 40)),
+    (["alexnet", "--variant", "torchvision", "--image-size", "63"], (3, 63, 63)),
+])
+def test_the_models_are_built_for_their_input(argv, shape):
+    from minigrad.cli import build_model, input_shape, model_config, parser
+
+    config = model_config(parser().parse_args(["summary", *argv]))
+    assert input_shape(config) == shape
+    mg.manual_seed(0)
+    model = build_model(config)
+    model.eval()
+    assert model(mg.zeros(2, *shape)).shape == (2, 10)
+
+
+def test_limit_takes_the_first_images_and_leaves_the_data_set_alone():
+    from minigrad.cli_build import limited
+    from minigrad.data import EmbeddedFashionMNIST
+
+    test_set = EmbeddedFashionMNIST(train=False)
+    first = limited(test_set, 100)
+    assert len(first) == 100 and len(test_set) == 1000 and test_set.data.shape[0] == 1000
+    np.testing.assert_array_equal(first[99][0], test_set[99][0])
+    assert len(limited(test_set, 5000)) == 1000 and len(limited(test_set, -10)) == 990  # as test_set.data[:count]
+
+
+def test_filters_come_from_the_first_convolution():
+    from minigrad.cli_build import first_conv
+
+    model = mg.models.resnet18(num_classes=10)
+    assert first_conv(model) is model.conv1  # ResNet has no .features
+    with pytest.raises(ValueError, match="Sequential has no Conv2d layer"):
+        first_conv(mg.nn.Sequential(mg.nn.Flatten(), mg.nn.Linear(4, 2)))

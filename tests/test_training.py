@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.data import DataLoader, EmbeddedFashionMNIST, TensorDataset
-from minigrad.training import evaluate, fit
+from minigrad.training import Resume, evaluate, fit
 
 
 def small_problem():
@@ -90,3 +90,49 @@ def test_lenet_on_the_embedded_subset_learns():
                   mg.optim.Adam(model.parameters(), lr=1e-3), 3,
                   test_loader=DataLoader(EmbeddedFashionMNIST(train=False), 256), progress=False)
     assert history["test_accuracy"][-1] > 0.7
+
+
+def test_prepare_checkpoint_adds_the_callers_entries(tmp_path):
+    mg.manual_seed(0)
+    model = make_model()
+    fit(model, DataLoader(small_problem(), 32), mg.optim.SGD(model.parameters(), lr=0.1), 1,
+        checkpoint_dir=tmp_path / "plain", progress=False)
+    fit(model, DataLoader(small_problem(), 32), mg.optim.SGD(model.parameters(), lr=0.1), 1,
+        checkpoint_dir=tmp_path / "noted", progress=False,
+        prepare_checkpoint=lambda state: {**state, "notes": {"run": 7}})
+    assert set(mg.load(tmp_path / "plain" / "checkpoint.npz")) == {"model", "optimizer", "epoch", "history", "rng"}
+    noted = mg.load(tmp_path / "noted" / "checkpoint.npz")
+    assert noted["notes"] == {"run": 7} and noted["epoch"] == 1
+    model = make_model()
+    history = fit(model, DataLoader(small_problem(), 32), mg.optim.SGD(model.parameters(), lr=0.1), 2,
+                  checkpoint_dir=tmp_path / "noted", resume=True, progress=False)
+    assert history["epoch"] == [1, 2]
+
+
+def one_sgd_epoch(tmp_path):
+    mg.manual_seed(0)
+    model = make_model()
+    fit(model, DataLoader(small_problem(), 32), mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), 1,
+        checkpoint_dir=tmp_path, progress=False)
+    return mg.load(tmp_path / "checkpoint.npz")
+
+
+def test_resume_options_keep_what_they_name(tmp_path):
+    saved = one_sgd_epoch(tmp_path)
+    model, loader = make_model(), DataLoader(small_problem(), 32)
+    optimizer = mg.optim.SGD(model.parameters(), lr=0.5, momentum=0.8)
+    mg.manual_seed(5)
+    fresh_rng = mg.get_rng_state()
+    fit(model, loader, optimizer, 1, checkpoint_dir=tmp_path, progress=False,
+        resume=Resume(keep_hyperparameters=("lr",), rng=False))  # nothing left to train: only the loading
+    group = optimizer.param_groups[0]
+    assert group["lr"] == 0.5 and group["momentum"] == 0.9  # the lr kept, the momentum the checkpoint's
+    assert len(optimizer.state_dict()["state"]) == len(saved["optimizer"]["state"]) > 0
+    assert mg.get_rng_state() == fresh_rng
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, saved["model"][name])
+
+    adam = mg.optim.Adam(model.parameters(), lr=1e-3)
+    fit(model, loader, adam, 1, checkpoint_dir=tmp_path, progress=False, resume=Resume(optimizer=False))
+    assert adam.state_dict()["state"] == {} and adam.param_groups[0]["lr"] == 1e-3  # SGD's state not loaded
+    assert mg.get_rng_state() == saved["rng"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from minigrad.nn import (
     AdaptiveAvgPool2d, Conv2d, Dropout, Linear, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential,
 )
-from minigrad.models._shape import check_input, features_shape, size_pair
+from minigrad.models._shape import check_images, features_shape, size_pair
 from minigrad.tensor import Tensor
 
 
@@ -75,8 +75,7 @@ class AlexNet(Module):
             )
 
     def forward(self, x: Tensor) -> Tensor:
-        size = x.shape[-1] if x.ndim == 4 else "..."
-        check_input(x, 3, self.input_size, f"create the model with AlexNet(input_size={size})")
+        check_images(x, "AlexNet", 3, self.input_size)
         x = self.features(x)
         if self.variant == "torchvision":
             x = self.avgpool(x)

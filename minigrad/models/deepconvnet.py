@@ -22,7 +22,7 @@ test time instead; the predicted classes are the same.
 from __future__ import annotations
 
 from minigrad.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, init
-from minigrad.models._shape import check_input, features_shape, size_pair
+from minigrad.models._shape import check_images, features_shape, size_pair
 from minigrad.tensor import Tensor
 
 
@@ -56,6 +56,5 @@ class DeepConvNet(Module):
                 init.zeros_(module.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        size = x.shape[-1] if x.ndim == 4 else "..."
-        check_input(x, self.in_channels, self.input_size, f"create the model with DeepConvNet(input_size={size})")
+        check_images(x, "DeepConvNet", self.in_channels, self.input_size)
         return self.classifier(self.features(x))

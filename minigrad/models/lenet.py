@@ -16,7 +16,7 @@ output layer is linear (the paper used Euclidean RBF units); S2/S4 have no train
 from __future__ import annotations
 
 from minigrad.nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, Tanh
-from minigrad.models._shape import check_input, features_shape, size_pair
+from minigrad.models._shape import check_images, features_shape, size_pair
 from minigrad.tensor import Tensor
 
 
@@ -57,9 +57,5 @@ class LeNet5(Module):
             self.classifier = Sequential(Flatten(), Linear(flat, 84), Tanh(), Linear(84, num_classes))  # F6, output
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, self.in_channels, self.input_size,
-                    f"create the model with LeNet5(input_size={x.shape[-1] if x.ndim == 4 else '...'})")
+        check_images(x, "LeNet5", self.in_channels, self.input_size)
         return self.classifier(self.features(x))
-
-
-

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from minigrad.nn import AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.nn.modules.batchnorm import BatchNorm2d
-from minigrad.models._shape import check_input
+from minigrad.models._shape import check_images
 from minigrad.tensor import Tensor
 
 
@@ -106,7 +106,7 @@ class ResNet(Module):
         return Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, 3, None, "")
+        check_images(x, "ResNet", 3)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(self.avgpool(x).flatten(1))

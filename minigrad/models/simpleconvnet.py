@@ -10,7 +10,7 @@ the trained first-layer filters stand out clearly from the untrained ones).
 from __future__ import annotations
 
 from minigrad.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, init
-from minigrad.models._shape import check_input, features_shape, size_pair
+from minigrad.models._shape import check_images, features_shape, size_pair
 from minigrad.tensor import Tensor
 
 
@@ -40,7 +40,5 @@ class SimpleConvNet(Module):
                     init.zeros_(param)
 
     def forward(self, x: Tensor) -> Tensor:
-        size = x.shape[-1] if x.ndim == 4 else "..."
-        check_input(x, self.in_channels, self.input_size,
-                    f"create the model with SimpleConvNet(input_size={size})")
+        check_images(x, "SimpleConvNet", self.in_channels, self.input_size)
         return self.classifier(self.features(x))

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from minigrad.nn import AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.nn.modules.batchnorm import BatchNorm2d
-from minigrad.errors import ShapeError
-from minigrad.models._shape import check_input
+from minigrad.models._shape import check_images
 from minigrad.tensor import Tensor
 
 CONFIGS = {
@@ -77,10 +76,7 @@ class VGG(Module):
                     init.constant_(module.bias, 0)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(x, 3, None, "")
-        if min(x.shape[2:]) < 32:
-            raise ShapeError(f"an input of size {x.shape[2]}x{x.shape[3]} is too small: VGG's five 2x2 max poolings "
-                             f"need at least 32x32 (pad or resize the images)")
+        check_images(x, "VGG", 3, min_size=32, why="VGG's five 2x2 max poolings")
         x = self.avgpool(self.features(x))
         return self.classifier(x.flatten(1))
 

@@ -55,6 +55,39 @@ def pair(value, name: str, op: str) -> tuple[int, int]:
     raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
+def single(value, name: str, op: str) -> tuple[int]:
+    """``3`` -> ``(3,)``; ``(3,)`` stays: the 1-D ops' counterpart of ``pair``."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),)
+    raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+
+
+def check_window(op: str, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> None:
+    """What every sliding window needs, whatever its input: positive kernel, stride and
+    dilation, non-negative padding. Conv and pooling layers check their configuration with it
+    in ``__init__``; the functional ops, through ``make_window``, at every call."""
+    if min(kernel) <= 0:
+        raise ShapeError(f"{op}: kernel_size must be positive, got {kernel}")
+    if min(stride) <= 0:
+        raise ShapeError(f"{op}: stride must be positive, got {stride}")
+    if min(dilation) <= 0:
+        raise ShapeError(f"{op}: dilation must be positive, got {dilation}")
+    if min(padding) < 0:
+        raise ShapeError(f"{op}: padding must be non-negative, got {padding}")
+
+
+def check_conv_padding(op: str, padding, stride: tuple) -> None:
+    """A convolution's ``padding`` is a size, ``"valid"`` (none) or ``"same"`` (the output keeps
+    the input's size, which a stride larger than 1 cannot)."""
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a tuple of ints, got {padding!r}")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise ShapeError(f"{op}: padding='same' is not supported for strided convolutions")
+
+
 @dataclass(frozen=True)
 class Window:
     """Where the windows of one conv or pooling call sit, in padded coordinates."""
@@ -154,16 +187,9 @@ def make_window(op: str, input_hw: tuple[int, int], kernel, stride, padding, dil
 
     ``padding`` is ``(ph, pw)`` or the four sides ``(top, bottom, left, right)``.
     """
+    check_window(op, kernel, stride, padding, dilation)
     h, w = input_hw
     kh, kw = kernel
-    if min(kh, kw) <= 0:
-        raise ShapeError(f"{op}: kernel_size must be positive, got {kernel}")
-    if min(stride) <= 0:
-        raise ShapeError(f"{op}: stride must be positive, got {stride}")
-    if min(dilation) <= 0:
-        raise ShapeError(f"{op}: dilation must be positive, got {dilation}")
-    if min(padding) < 0:
-        raise ShapeError(f"{op}: padding must be non-negative, got {padding}")
     top, bottom, left, right = padding if len(padding) == 4 else (padding[0], padding[0], padding[1], padding[1])
     eff_h, eff_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     shape_text = f"input shape {channels_shape + (h, w)}" if channels_shape else f"input size {(h, w)}"

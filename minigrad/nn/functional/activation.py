@@ -6,16 +6,18 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.autograd.function import Function
-from minigrad.errors import DtypeError, ShapeError
+from minigrad.errors import ShapeError
+from minigrad.nn.functional._checks import check_weight_and_bias
 from minigrad.ops.arithmetic import MatMul
 from minigrad.tensor import Tensor
+from minigrad.threads import matmul
 
 
 class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = np.matmul(x._data, weight._data.T)  # BLAS reads the transposed weight in place
+        out = matmul(x._data, weight._data.T)  # BLAS reads the transposed weight in place
         if bias is not None:
             out += bias._data
         return out
@@ -42,17 +44,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     if weight.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    features, expected = (input.shape[-1] if input.ndim else 0), weight.shape[1]
+    if input.ndim == 0 or features != expected:
+        # the first words are also nn.Linear's message: "head.2 (Linear(...)): expected 48 input features, got 75"
         raise ShapeError(
-            f"linear: input has {input.shape[-1] if input.ndim else 0} features (input shape {input.shape}) "
-            f"but weight {weight.shape} expects {weight.shape[1]}"
+            f"expected {expected} input features, got {features} (linear: input has {features} features but "
+            f"weight {weight.shape} expects {expected}; the input {input.shape} should be (*, {expected}))"
         )
-    if input.dtype != weight.dtype:
-        raise DtypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one, e.g. input.to(weight.dtype)")
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ShapeError(f"linear: bias should have shape ({weight.shape[0]},), got {bias.shape}")
-    if bias is not None and bias.dtype != weight.dtype:
-        raise DtypeError(f"linear: bias is {bias.dtype} but weight is {weight.dtype}; convert one, e.g. bias.to(weight.dtype)")
+    check_weight_and_bias("linear", input, weight, bias, weight.shape[0])
     if input.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias)

@@ -285,6 +285,15 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     return out
 
 
+def check_num_groups(op: str, num_groups: int, channels: int, input_shape: tuple | None = None) -> None:
+    """``num_groups`` divides the channels into equal groups (``nn.GroupNorm`` checks its
+    ``num_channels`` once in ``__init__``, ``group_norm`` the input's at every call)."""
+    if num_groups <= 0 or channels % num_groups:
+        what = f"num_channels ({channels})" if input_shape is None else \
+            f"the input's {channels} channels (input shape {list(input_shape)})"
+        raise ShapeError(f"{op}: {what} must be divisible by num_groups ({num_groups})")
+
+
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Split the channels of ``input`` ``(N, C, *)`` into ``num_groups`` groups and normalise
@@ -298,9 +307,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if input.ndim < 2:
         raise ShapeError(f"group_norm: expected an input of shape (N, C, *), got shape {input.shape}")
     channels = input.shape[1]
-    if num_groups <= 0 or channels % num_groups:
-        raise ShapeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
-                         f"shape {list(input.shape)} and num_groups={num_groups}")
+    check_num_groups("group_norm", num_groups, channels, input.shape)
     for name, t in (("weight", weight), ("bias", bias)):
         _check_param("group_norm", name, t, channels, input)
     out, _, _ = _normalize(input, weight, bias, _grouping("group_norm", tuple(input.shape), num_groups), eps)

@@ -26,10 +26,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minigrad.autograd.function import Function, composite
-from minigrad.errors import DtypeError, ShapeError
-from minigrad.nn.functional._window import Window, make_window, pair
+from minigrad.autograd.function import Function
+from minigrad.nn.scope import composite
+from minigrad.errors import ShapeError
+from minigrad.nn.functional._checks import check_groups, check_rank, check_weight_and_bias
+from minigrad.nn.functional._window import Window, check_conv_padding, make_window, pair
 from minigrad.tensor import Tensor
+from minigrad.threads import matmul
 
 
 def im2col(x: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarray:
@@ -161,7 +164,7 @@ class Convolution(Function):
     def forward(ctx, input, weight, bias, window, groups, batch_last):
         col = _columns(input._data, window, batch_last)
         w = weight._data.reshape(weight.shape[0], -1)
-        rows = (_stacked(w, groups) @ _stacked(col, groups)).reshape(w.shape[0], -1)
+        rows = matmul(_stacked(w, groups), _stacked(col, groups)).reshape(w.shape[0], -1)
         if bias is not None:
             rows += bias._data[:, None]  # in place: rows is a new array
         ctx.col = col if ctx.needs_input_grad[1] else None
@@ -189,7 +192,7 @@ class ConvInputGrad(Function):
     def forward(ctx, grad, weight, window, groups, batch_last):
         w = weight._data.reshape(weight.shape[0], -1)
         grad_rows = _to_rows(grad._data, batch_last)
-        grad_col = (_t(_stacked(w, groups)) @ _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
+        grad_col = matmul(_t(_stacked(w, groups)), _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
         ctx.save_for_backward(grad, weight)
         return col2im(_six_d(grad_col, window, batch_last), window, batch_last)
 
@@ -211,7 +214,7 @@ class ConvWeightGrad(Function):
         if col is None:
             col = _columns(input._data, window, batch_last)
         grad_rows = _to_rows(grad._data, batch_last)
-        grad_w = _stacked(grad_rows, groups) @ _t(_stacked(col, groups))
+        grad_w = matmul(_stacked(grad_rows, groups), _t(_stacked(col, groups)))
         ctx.save_for_backward(grad, input)
         kh, kw = window.kernel
         return grad_w.reshape(grad.shape[1], input.shape[1] // groups, kh, kw)
@@ -304,40 +307,29 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     >>> F.conv2d(x, mg.ones(1, 1, 3, 3), padding=1)[0, 0].tolist()
     [[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0], [6.0, 9.0, 9.0, 6.0], [4.0, 6.0, 6.0, 4.0]]
     """
+    check_rank("conv2d", input)
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
-    if input.ndim != 4:
-        raise ShapeError(f"conv2d: expected a 3-D (unbatched) or 4-D (batched) input, got shape {input.shape}")
-    _four_d("conv2d", weight, "weight")
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels // groups, KH, KW), got shape {weight.shape}")
     n, c, h, w = input.shape
     out_channels, group_channels, kh, kw = weight.shape
-    if not isinstance(groups, (int, np.integer)) or groups <= 0:
-        raise ShapeError(f"conv2d: groups must be a positive int, got {groups!r}")
-    if out_channels % groups:
-        raise ShapeError(f"conv2d: out_channels ({out_channels}, weight shape {weight.shape}) must be divisible by groups ({groups})")
-    if c != group_channels * groups:
+    check_groups("conv2d", groups, f" (weight shape {weight.shape})", out_channels=out_channels)
+    expected = group_channels * groups
+    if c != expected:
+        # the first words are also nn.Conv2d's message: "features.4 (Conv2d(...)): expected 96 input channels, got 64"
         raise ShapeError(
-            f"conv2d: input has {c} channels (input shape {input.shape}) but weight {weight.shape} "
-            f"with groups={groups} expects {group_channels * groups}; the input should be "
-            f"(N, {group_channels * groups}, H, W)"
+            f"expected {expected} input channels, got {c} (conv2d: input has {c} channels but weight {weight.shape} "
+            f"with groups={groups} expects {expected}; the input {input.shape} should be (N, {expected}, H, W))"
         )
     if c == 0 or out_channels == 0:
         raise ShapeError(
             f"conv2d: input shape {input.shape} and weight shape {weight.shape} have no channels to "
             "convolve; a convolution needs at least one input and one output channel"
         )
-    if input.dtype != weight.dtype:
-        raise DtypeError(
-            f"conv2d: input is {input.dtype} but weight is {weight.dtype}; convert one, "
-            f"e.g. input.to(weight.dtype)"
-        )
-    if bias is not None and bias.shape != (out_channels,):
-        raise ShapeError(f"conv2d: bias should have shape ({out_channels},), got {bias.shape}")
-    if bias is not None and bias.dtype != weight.dtype:
-        raise DtypeError(f"conv2d: bias is {bias.dtype} but weight is {weight.dtype}; convert one, e.g. bias.to(weight.dtype)")
+    check_weight_and_bias("conv2d", input, weight, bias, out_channels)
     stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
-    if padding == "same" and stride != (1, 1):
-        raise ShapeError("conv2d: padding='same' is not supported for strided convolutions")
+    check_conv_padding("conv2d", padding, stride)
     window = make_window("conv2d", (h, w), (kh, kw), stride, _conv_padding(padding, (kh, kw), dilation),
                          dilation, channels_shape=(n, c))
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):

@@ -19,11 +19,10 @@ convolution would reach (they receive only the bias); it makes the output size u
 """
 from __future__ import annotations
 
-import numpy as np
-
-from minigrad.autograd.function import composite
-from minigrad.errors import DtypeError, ShapeError
-from minigrad.nn.functional._window import Window, pair
+from minigrad.nn.scope import composite
+from minigrad.errors import ShapeError
+from minigrad.nn.functional._checks import check_groups, check_rank, check_weight_and_bias
+from minigrad.nn.functional._window import Window, check_window, pair, single
 from minigrad.nn.functional.conv import ConvInputGrad, conv2d
 from minigrad.tensor import Tensor
 
@@ -35,20 +34,25 @@ def transposed_output_size(size: int, kernel: int, stride: int, padding: int, ou
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
-def transposed_window(op: str, input_hw, kernel, stride, padding, output_padding, dilation) -> Window:
-    """The window of the convolution whose input gradient this transposed convolution is: its
-    "input" is our output, its "output" our input."""
-    for name, value in (("stride", stride), ("dilation", dilation)):
-        if min(value) <= 0:
-            raise ShapeError(f"{op}: {name} must be positive, got {value}")
-    if min(padding) < 0 or min(output_padding) < 0:
-        raise ShapeError(f"{op}: padding and output_padding must be non-negative, got {padding} and {output_padding}")
+def check_transposed(op: str, kernel: tuple, stride: tuple, padding: tuple, output_padding: tuple,
+                     dilation: tuple) -> None:
+    """A transposed convolution's configuration, whatever its input (``nn.ConvTranspose2d``
+    checks it once in ``__init__``, ``conv_transpose2d`` at every call)."""
+    check_window(op, kernel, stride, padding, dilation)
+    if min(output_padding) < 0:
+        raise ShapeError(f"{op}: output_padding must be non-negative, got {output_padding}")
     for o, s, d in zip(output_padding, stride, dilation):
         if o >= s and o >= d:
             raise ShapeError(
                 f"{op}: output padding must be smaller than either stride or dilation, but got "
                 f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
             )
+
+
+def transposed_window(op: str, input_hw, kernel, stride, padding, output_padding, dilation) -> Window:
+    """The window of the convolution whose input gradient this transposed convolution is: its
+    "input" is our output, its "output" our input."""
+    check_transposed(op, kernel, stride, padding, output_padding, dilation)
     out_hw = tuple(transposed_output_size(*args) for args in zip(input_hw, kernel, stride, padding, output_padding, dilation))
     if min(out_hw) <= 0:
         raise ShapeError(
@@ -82,29 +86,20 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     (1, 1, 4, 4)
     """
     op = "conv_transpose2d"
+    check_rank(op, input)
     if input.ndim == 3:
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation).squeeze(0)
-    if input.ndim != 4:
-        raise ShapeError(f"{op}: expected a 3-D (unbatched) or 4-D (batched) input, got shape {input.shape}")
     if weight.ndim != 4:
         raise ShapeError(f"{op}: expected a 4-D weight (C_in, C_out // groups, KH, KW), got shape {weight.shape}")
-    if not isinstance(groups, (int, np.integer)) or groups <= 0:
-        raise ShapeError(f"{op}: groups must be a positive int, got {groups!r}")
     in_channels, group_out, kh, kw = weight.shape
+    check_groups(op, groups, f" (weight shape {weight.shape})", in_channels=in_channels)
     if input.shape[1] != in_channels:
         raise ShapeError(
             f"{op}: weight of shape {weight.shape} expects the input to have {in_channels} channels, but "
             f"input shape {input.shape} has {input.shape[1]}"
         )
-    if in_channels % groups:
-        raise ShapeError(f"{op}: in_channels ({in_channels}, weight shape {weight.shape}) must be divisible by groups ({groups})")
-    if input.dtype != weight.dtype:
-        raise DtypeError(f"{op}: input is {input.dtype} but weight is {weight.dtype}; convert one, e.g. input.to(weight.dtype)")
     out_channels = group_out * groups
-    if bias is not None and bias.shape != (out_channels,):
-        raise ShapeError(f"{op}: bias should have shape ({out_channels},), got {bias.shape}")
-    if bias is not None and bias.dtype != weight.dtype:
-        raise DtypeError(f"{op}: bias is {bias.dtype} but weight is {weight.dtype}; convert one, e.g. bias.to(weight.dtype)")
+    check_weight_and_bias(op, input, weight, bias, out_channels)
     stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
     output_padding, dilation = pair(output_padding, "output_padding", op), pair(dilation, "dilation", op)
     window = transposed_window(op, input.shape[2:], (kh, kw), stride, padding, output_padding, dilation)
@@ -114,35 +109,38 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         return out if bias is None else out + bias.reshape(1, out_channels, 1, 1)
 
 
-def output_padding_for(op: str, input_hw, output_size, kernel, stride, padding, dilation) -> tuple[int, int]:
-    """The ``output_padding`` that gives the requested ``output_size`` (``nn.ConvTranspose2d``'s
-    ``forward(x, output_size=...)``); ``output_size`` may include the batch and channel sizes."""
+def output_padding_for(op: str, input: Tensor, output_size, kernel, stride, padding, dilation) -> tuple[int, ...]:
+    """The ``output_padding`` that gives the requested ``output_size`` (the transposed layers'
+    ``forward(x, output_size=...)``), one entry per dimension of ``kernel``; ``output_size`` may
+    include the batch and channel sizes."""
+    dims = len(kernel)
+    check_rank(op, input, dims)
+    input_size = input.shape[-dims:]
     output_size = tuple(output_size)
-    if len(output_size) in (3, 4):
-        output_size = output_size[-2:]
-    if len(output_size) != 2:
-        raise ValueError(f"{op}: output_size must have 2 or 4 elements (got {len(output_size)})")
+    if len(output_size) in (dims + 1, dims + 2):
+        output_size = output_size[-dims:]
+    if len(output_size) != dims:
+        raise ValueError(f"{op}: output_size must have {dims} or {dims + 2} elements (got {len(output_size)})")
     result = []
-    for size, want, k, s, p, d in zip(input_hw, output_size, kernel, stride, padding, dilation):
+    for size, want, k, s, p, d in zip(input_size, output_size, kernel, stride, padding, dilation):
         smallest = transposed_output_size(size, k, s, p, 0, d)
         if not smallest <= want <= smallest + s - 1:
-            low = tuple(transposed_output_size(*a, 0, dd) for *a, dd in zip(input_hw, kernel, stride, padding, dilation))
+            low = tuple(transposed_output_size(*a, 0, dd) for *a, dd in zip(input_size, kernel, stride, padding, dilation))
             high = tuple(v + s_ - 1 for v, s_ in zip(low, stride))
             raise ValueError(
                 f"{op}: requested an output size of {list(output_size)}, but valid sizes range from "
-                f"{list(low)} to {list(high)} (for an input of {list(input_hw)})"
+                f"{list(low)} to {list(high)} (for an input of {list(input_size)})"
             )
         result.append(want - smallest)
-    return result[0], result[1]
+    return tuple(result)
 
 
 # -- 1-D convolutions: the 2-D ones on a height-1 image -------------------------------------------
-def _one(value, name: str, op: str):
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
-        value = value[0]
-    return value
+def _check_1d(op: str, input: Tensor, weight: Tensor, weight_layout: str) -> None:
+    """The ranks, checked before the 2-D op sees the height-1 views (whose shapes would confuse)."""
+    check_rank(op, input, 1)
+    if weight.ndim != 3:
+        raise ShapeError(f"{op}: expected a 3-D weight {weight_layout}, got shape {weight.shape}")
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
@@ -155,13 +153,11 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     >>> F.conv1d(mg.arange(5.0).reshape(1, 1, 5), mg.ones(1, 1, 2))[0, 0].tolist()
     [1.0, 3.0, 5.0, 7.0]
     """
-    if input.ndim not in (2, 3) or weight.ndim != 3:
-        raise ShapeError(f"conv1d: expected a 2-D or 3-D input and a 3-D weight, got shapes {input.shape} and {weight.shape}")
     op = "conv1d"
-    padding = _one(padding, "padding", op)
-    padding = padding if isinstance(padding, str) else (0, padding)
-    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1, _one(stride, "stride", op)), padding,
-                 (1, _one(dilation, "dilation", op)), groups)
+    _check_1d(op, input, weight, "(out_channels, in_channels // groups, K)")
+    padding = padding if isinstance(padding, str) else (0,) + single(padding, "padding", op)
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1,) + single(stride, "stride", op), padding,
+                 (1,) + single(dilation, "dilation", op), groups)
     return out.squeeze(-2)
 
 
@@ -174,10 +170,9 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     >>> F.conv_transpose1d(mg.ones(1, 1, 3), mg.ones(1, 1, 2))[0, 0].tolist()
     [1.0, 2.0, 2.0, 1.0]
     """
-    if input.ndim not in (2, 3) or weight.ndim != 3:
-        raise ShapeError(f"conv_transpose1d: expected a 2-D or 3-D input and a 3-D weight, got shapes {input.shape} and {weight.shape}")
     op = "conv_transpose1d"
-    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1, _one(stride, "stride", op)),
-                           (0, _one(padding, "padding", op)), (0, _one(output_padding, "output_padding", op)),
-                           groups, (1, _one(dilation, "dilation", op)))
+    _check_1d(op, input, weight, "(C_in, C_out // groups, K)")
+    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1,) + single(stride, "stride", op),
+                           (0,) + single(padding, "padding", op), (0,) + single(output_padding, "output_padding", op),
+                           groups, (1,) + single(dilation, "dilation", op))
     return out.squeeze(-2)

@@ -9,6 +9,13 @@ from minigrad.random import default_generator
 from minigrad.tensor import Tensor
 
 
+def check_probability(p: float) -> None:
+    """``p`` is a probability (``nn.Dropout`` checks it once in ``__init__``, ``dropout`` and
+    ``dropout2d`` at every call)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p):
@@ -29,8 +36,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     ``inplace=True`` writes the result into ``input``, as PyTorch does.
     Masks come from minigrad's generator, so ``mg.manual_seed`` makes them reproducible.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    check_probability(p)
     if inplace and training and p > 0.0:
         from minigrad.ops.inplace import apply_inplace
 
@@ -70,8 +76,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """
     import warnings
 
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    check_probability(p)
     if input.ndim not in (3, 4):
         warnings.warn(
             f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result in an "

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd.function import composite
-from minigrad.nn.functional.loss import _check_reduction, _reduce
+from minigrad.nn.scope import composite
+from minigrad.nn.functional.loss import _reduce, check_reduction
 from minigrad.ops.indexing import where
 from minigrad.tensor import Tensor
 
@@ -53,6 +53,17 @@ def _weighted(op: str, losses: Tensor, input: Tensor, weight: Tensor | None, red
     return _reduce(losses, reduction)
 
 
+# The configuration checks of the losses below (their layers run them once in ``__init__``).
+def check_beta(beta: float) -> None:
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+
+
+def check_delta(delta: float) -> None:
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+
+
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|input - target|``, reduced; the gradient at ``input == target`` is 0.
@@ -65,7 +76,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    _check_reduction("l1_loss", reduction)
+    check_reduction("l1_loss", reduction)
     target = _target_like("l1_loss", input, target)
     with composite("l1_loss", input, target, reduction=reduction):
         losses = (input - target).abs()
@@ -84,11 +95,10 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     >>> smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.tensor([0.0, 0.0]), reduction="none").tolist()
     [0.125, 2.5]
     """
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    check_beta(beta)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    _check_reduction("smooth_l1_loss", reduction)
+    check_reduction("smooth_l1_loss", reduction)
     target = _target_like("smooth_l1_loss", input, target)
     with composite("smooth_l1_loss", input, target, reduction=reduction, beta=beta):
         difference = input - target
@@ -109,9 +119,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     >>> huber_loss(mg.tensor([0.5, 3.0]), mg.tensor([0.0, 0.0]), reduction="none", delta=2.0).tolist()
     [0.125, 4.0]
     """
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    _check_reduction("huber_loss", reduction)
+    check_delta(delta)
+    check_reduction("huber_loss", reduction)
     target = _target_like("huber_loss", input, target)
     with composite("huber_loss", input, target, reduction=reduction, delta=delta):
         difference = input - target
@@ -157,8 +166,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, redu
         reduction = legacy_reduction(size_average, reduce)
     elif reduction == "mean":
         warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=2)
-    if reduction != "batchmean":
-        _check_reduction("kl_div", reduction)
+    check_reduction("kl_div", reduction, also=("batchmean",))
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=input.dtype))
     with composite("kl_div", input, target, reduction=reduction, log_target=log_target):
         if log_target:

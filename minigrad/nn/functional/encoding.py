@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.function import composite
+from minigrad.nn.scope import composite
 from minigrad.errors import DtypeError
 from minigrad.tensor import Tensor
 

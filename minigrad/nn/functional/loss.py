@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd.function import Function, composite
+from minigrad.autograd.function import Function
+from minigrad.nn.scope import composite
 from minigrad.errors import DtypeError, ShapeError, TargetError
 from minigrad.ops._util import cast_to
 from minigrad.tensor import Tensor
@@ -21,9 +22,16 @@ from minigrad.tensor import Tensor
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(op: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+def check_reduction(op: str, reduction: str, also: tuple = ()) -> None:
+    """``reduction`` is ``"mean"``, ``"sum"``, ``"none"`` or one of ``also`` (the loss layers
+    check it once in ``__init__``, the functional losses at every call)."""
+    if reduction not in _REDUCTIONS + also:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS + also}, got {reduction!r}")
+
+
+def check_label_smoothing(op: str, label_smoothing: float) -> None:
+    if not 0.0 <= label_smoothing <= 1.0:  # NaN fails too
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
 
 
 def _check_target(op: str, input: Tensor, target: Tensor, ignore_index: int) -> None:
@@ -89,7 +97,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
 
 
 def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if input.ndim == 0:
         raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
@@ -183,9 +191,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
 
 
 def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing) -> Tensor:
-    _check_reduction("cross_entropy", reduction)
-    if not 0.0 <= label_smoothing <= 1.0:  # NaN fails too
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    check_reduction("cross_entropy", reduction)
+    check_label_smoothing("cross_entropy", label_smoothing)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must have at least one dimension (the classes)")
@@ -241,7 +248,7 @@ def _label_smoothing(log_probs, target, nll, weight, ignore_index, reduction, sm
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``mean((input - target) ** 2)`` (or its sum, or no reduction)."""
-    _check_reduction("mse_loss", reduction)
+    check_reduction("mse_loss", reduction)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=input.dtype))
     if target.shape != input.shape:
         warnings.warn(
@@ -401,7 +408,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     0.164252
     """
     op = "binary_cross_entropy"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     target = _binary_target(op, input, target, "Using a target size {target} that is different to the input "
                                                "size {input} is deprecated. Please ensure they have the same size.")
     if target.dtype != input.dtype:
@@ -486,7 +493,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     [1000.0, 0.0, 0.6931471824645996]
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     target = _binary_target(op, input, target, "Target size {target} must be the same as input size {input}")
     with composite(op, input, target, reduction=reduction):
         if target.dtype != input.dtype:  # float32 and float64: computed in float64, as PyTorch

@@ -82,6 +82,13 @@ class LocalResponseNorm(Function):
         return grad_x
 
 
+def check_window_size(op: str, size) -> None:
+    """The number of channels ``size`` in the window is a positive int (``nn.LocalResponseNorm``
+    checks it once in ``__init__``, ``local_response_norm`` at every call)."""
+    if not isinstance(size, (int, np.integer)) or size <= 0:
+        raise ShapeError(f"{op}: size must be a positive int, got {size!r}")
+
+
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """Normalise each element by the energy of its neighbours across channels (see module doc).
 
@@ -93,7 +100,6 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     """
     if input.ndim < 3:
         raise ShapeError(f"local_response_norm: expected an input with 3 or more dimensions (N, C, ...), got shape {input.shape}")
-    if not isinstance(size, (int, np.integer)) or size <= 0:
-        raise ShapeError(f"local_response_norm: size must be a positive int, got {size!r}")
+    check_window_size("local_response_norm", size)
     out, _, _ = LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
     return out

@@ -19,7 +19,8 @@ from typing import Callable
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd.function import Function, composite
+from minigrad.autograd.function import Function
+from minigrad.nn.scope import composite
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.nn.functional.loss import LogSigmoid
 from minigrad.ops.indexing import where
@@ -173,6 +174,13 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return _in_place(input, "elu_", Elu, alpha=alpha)
 
 
+def check_approximate(approximate: str) -> None:
+    """GELU's formula: exact (``"none"``) or the tanh approximation (``nn.GELU`` checks it once in
+    ``__init__``, ``gelu`` at every call)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit ``x * Phi(x) = x * 0.5 * (1 + erf(x / sqrt(2)))``; with
     ``approximate="tanh"``, ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``.
@@ -182,8 +190,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     >>> [round(v, 6) for v in gelu(mg.tensor([-1.0, 0.0, 1.0]), approximate="tanh").tolist()]
     [-0.158808, 0.0, 0.841192]
     """
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError("approximate argument must be either none or tanh.")
+    check_approximate(approximate)
     function = Gelu if approximate == "none" else GeluTanh
     return function.apply(_floating(input, "gelu"))
 
@@ -213,6 +220,15 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return Softplus.apply(_floating(input, "softplus"), beta=beta, threshold=threshold)
 
 
+def check_bounds(min_val: float, max_val: float, layer: bool = False) -> None:
+    """Hardtanh's bounds are in order. As in PyTorch, the functional form accepts ``min_val ==
+    max_val`` (a constant output) and the layer, which checks once in ``__init__``, does not."""
+    if layer and not max_val > min_val:
+        raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; no gradient at or beyond the bounds, as PyTorch.
 
@@ -221,17 +237,15 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     >>> hardtanh(mg.tensor([-3.0, 0.5, 3.0])).tolist()
     [-1.0, 0.5, 1.0]
     """
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
     if inplace:
         return hardtanh_(input, min_val, max_val)
+    check_bounds(min_val, max_val)
     return Hardtanh.apply(_floating(input, "hardtanh"), min_val=min_val, max_val=max_val)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``hardtanh`` written into ``input``'s memory."""
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
+    check_bounds(min_val, max_val)
     return _in_place(input, "hardtanh_", Hardtanh, min_val=min_val, max_val=max_val)
 
 

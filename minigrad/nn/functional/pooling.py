@@ -12,25 +12,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd.function import Function, composite
+from minigrad.autograd.function import Function
+from minigrad.nn.scope import composite
 from minigrad.errors import ShapeError
-from minigrad.nn.functional._window import Window, make_window, pair
+from minigrad.nn.functional._checks import check_rank
+from minigrad.nn.functional._window import Window, check_window, make_window, pair
 from minigrad.ops.elementwise import masked
 from minigrad.tensor import Tensor
+from minigrad.threads import parallel_for
 
 
-def _pool_window(op: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Window:
-    if input.ndim not in (3, 4):
-        raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+def pool_geometry(op: str, kernel_size, stride, padding, dilation) -> tuple[tuple, tuple, tuple, tuple]:
+    """A pooling's kernel, stride (the kernel's when not given), padding and dilation as pairs,
+    checked whatever the input: the pooling layers call it once in ``__init__``, the functional
+    ops at every call."""
     kernel = pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None or stride == () or stride == [] else pair(stride, "stride", op)
     padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    check_window(op, kernel, stride, padding, dilation)
     for pad, k, d in zip(padding, kernel, dilation):
         if pad > (d * (k - 1) + 1) // 2:
             raise ShapeError(
                 f"{op}: padding should be at most half of the effective kernel size, but got "
                 f"padding={padding}, kernel_size={kernel} and dilation={dilation}"
             )
+    return kernel, stride, padding, dilation
+
+
+def _pool_window(op: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Window:
+    check_rank(op, input)
+    kernel, stride, padding, dilation = pool_geometry(op, kernel_size, stride, padding, dilation)
     return make_window(op, input.shape[-2:], kernel, stride, padding, dilation, ceil_mode,
                        channels_shape=input.shape[:-2])
 
@@ -53,17 +64,34 @@ def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarr
     """The window maxima and, for each, the winning tap ``k = i * KW + j``.
 
     The winner is PyTorch's: the first maximum in scan order, or the last NaN, or (for a window
-    of -inf values only) the first tap inside the input. Masked numpy writes are slow, so the
-    maxima come from ``np.maximum`` and the winners from a second pass of comparisons.
+    of -inf values only) the first tap inside the input. Large inputs are split by channel
+    between threads (``minigrad.threads.parallel_for``).
     """
     padded = window.pad(x, -np.inf)
+    first_tap = padded[(..., *window.offset(0, 0))]
+    out = np.empty_like(first_tap, order="K")  # the input's memory layout (a convolution may leave the batch last)
+    arg = np.empty_like(out, dtype=np.uint8 if window.kernel[0] * window.kernel[1] <= 256 else np.int32)
+
+    def channels(start: int, stop: int) -> None:
+        part = (..., slice(start, stop), slice(None), slice(None))
+        _max_pool_into(padded[part], window, out[part], arg[part])
+
+    parallel_for(channels, out.shape[-3], 2 * padded.size)
+    return out, arg
+
+
+def _max_pool_into(padded: np.ndarray, window: Window, out: np.ndarray, arg: np.ndarray) -> None:
+    """:func:`max_pool_arrays` of one block of channels, written into ``out`` and ``arg``.
+
+    Masked numpy writes are slow, so the maxima come from ``np.maximum`` and the winners from
+    a second pass of comparisons."""
     taps = [padded[(..., *window.offset(i, j))] for _, i, j in window.taps()]
-    out = taps[0].copy(order="K")  # the input's memory layout (a convolution may leave the batch last)
+    np.copyto(out, taps[0])
     for tap in taps[1:]:
         np.maximum(out, tap, out=out)  # NaN propagates, as in PyTorch
     # arg counts the taps before the first one equal to the maximum: after tap k it grows by one
     # wherever none of the taps 0..k was; where no tap but the last was, it ends at K-1
-    arg = np.zeros_like(out, dtype=np.uint8 if len(taps) <= 256 else np.int32)
+    arg.fill(0)
     unfound = np.ones_like(out, dtype=bool)
     hit = np.empty_like(out, dtype=bool)
     for tap in taps[:-1]:
@@ -79,7 +107,8 @@ def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarr
         if np.isnan(out).any():
             for k, tap in enumerate(taps):
                 arg[np.isnan(tap)] = k
-    return out, arg
+
+
 def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
     """PyTorch's ``return_indices``: the winner's position ``h * W + w`` in its input plane."""
     (oh, ow), (sh, sw), (dh, dw), kw = window.output_hw, window.stride, window.dilation, window.kernel[1]
@@ -98,6 +127,17 @@ def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window, like: np.nda
     padded = np.empty(shape, dtype=grad.dtype) if like is None else np.empty_like(like, dtype=grad.dtype, shape=shape)
     grad = in_layout_of(grad, arg)  # one copy here saves each tap's pass a strided read
     finite = np.isfinite(grad).all()  # then a product with the mask is exact (no 0 * inf)
+
+    def channels(start: int, stop: int) -> None:
+        part = (..., slice(start, stop), slice(None), slice(None))
+        _scatter_into(padded[part], grad[part], arg[part], window, finite)
+
+    parallel_for(channels, grad.shape[-3], 2 * padded.size)
+    return window.crop(padded)
+
+
+def _scatter_into(padded: np.ndarray, grad: np.ndarray, arg: np.ndarray, window: Window, finite: bool) -> None:
+    """:func:`scatter_taps` of one block of channels, written into ``padded``."""
     tiles = _tiles(window)
     if not (tiles and finite):
         padded.fill(0)
@@ -109,7 +149,6 @@ def scatter_taps(grad: np.ndarray, arg: np.ndarray, window: Window, like: np.nda
             np.multiply(grad, arg == k, out=target)
         else:
             target += grad * (arg == k)
-    return window.crop(padded)
 
 
 def _tiles(window: Window) -> bool:
@@ -264,15 +303,41 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     [[2.5, 4.5], [10.5, 12.5]]
     """
     window = _pool_window("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    check_divisor("avg_pool2d", divisor_override)
     if divisor_override is None:
         divisor = _divisor(window, count_include_pad)
     else:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
-            raise TypeError(f"avg_pool2d: divisor_override must be an int, got {type(divisor_override).__name__}")
-        if divisor_override == 0:
-            raise ValueError("avg_pool2d: divisor_override must be not zero (None divides by the window size)")
         divisor = np.full(window.output_hw, divisor_override)
     return AvgPool2d.apply(input, window=window, divisor=divisor)
+
+
+def check_divisor(op: str, divisor_override) -> None:
+    """``divisor_override`` is None (divide by the window size) or a non-zero int."""
+    if divisor_override is None:
+        return
+    if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
+        raise TypeError(f"{op}: divisor_override must be an int, got {type(divisor_override).__name__}")
+    if divisor_override == 0:
+        raise ValueError(f"{op}: divisor_override must be not zero (None divides by the window size)")
+
+
+def adaptive_output_size(op: str, output_size) -> tuple:
+    """An adaptive pooling's ``output_size`` as a pair of positive ints or None (keep that input
+    size), checked: the adaptive layers call it once in ``__init__``, the functional ops at every call."""
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
+        raise ShapeError(f"{op}: output_size must be an int, None or a pair, got {output_size!r}")
+    if any(size is not None and (not isinstance(size, (int, np.integer)) or size <= 0) for size in output_size):
+        raise ShapeError(f"{op}: output_size must be positive, got {tuple(output_size)}")
+    return tuple(output_size)
+
+
+def _adaptive_output_hw(op: str, output_size, input_hw: tuple) -> tuple[int, int]:
+    """The output's (height, width): ``output_size`` with None read as the input's size."""
+    oh, ow = adaptive_output_size(op, output_size)
+    h, w = input_hw
+    return (h if oh is None else int(oh)), (w if ow is None else int(ow))
 
 
 def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
@@ -289,14 +354,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     When the input divides evenly this is ``avg_pool2d`` with ``kernel = stride = H // OH``;
     otherwise windows overlap or differ in size, as in PyTorch.
     """
-    if input.ndim not in (3, 4):
-        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    check_rank("adaptive_avg_pool2d", input)
     h, w = input.shape[-2:]
-    if isinstance(output_size, (int, np.integer)) or output_size is None:
-        output_size = (output_size, output_size)
-    oh, ow = (h if output_size[0] is None else output_size[0]), (w if output_size[1] is None else output_size[1])
-    if oh <= 0 or ow <= 0:
-        raise ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {(oh, ow)}")
+    oh, ow = _adaptive_output_hw("adaptive_avg_pool2d", output_size, (h, w))
     if h == 0 or w == 0:
         raise ShapeError(f"adaptive_avg_pool2d: input shape {input.shape} has an empty spatial dimension")
     if (oh, ow) == (h, w):
@@ -350,16 +410,9 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     >>> F.adaptive_max_pool2d(mg.arange(9.0).reshape(1, 1, 3, 3), 2)[0, 0].tolist()
     [[4.0, 5.0], [7.0, 8.0]]
     """
-    if input.ndim not in (3, 4):
-        raise ShapeError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    check_rank("adaptive_max_pool2d", input)
     h, w = input.shape[-2:]
-    if isinstance(output_size, (int, np.integer)) or output_size is None:
-        output_size = (output_size, output_size)
-    if len(output_size) != 2:
-        raise ShapeError(f"adaptive_max_pool2d: output_size must be 2, got {len(output_size)}")
-    oh, ow = (h if output_size[0] is None else output_size[0]), (w if output_size[1] is None else output_size[1])
-    if oh <= 0 or ow <= 0:
-        raise ShapeError(f"adaptive_max_pool2d: output_size must be positive, got {(oh, ow)}")
+    oh, ow = _adaptive_output_hw("adaptive_max_pool2d", output_size, (h, w))
     if h == 0 or w == 0 or 0 in input.shape[:-2]:
         raise ShapeError(f"adaptive_max_pool2d: input shape {input.shape} has an empty dimension")
     index = _adaptive_argmax(input._data, (oh, ow))

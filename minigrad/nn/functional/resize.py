@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from minigrad.autograd.function import Function, composite
+from minigrad.autograd.function import Function
+from minigrad.nn.scope import composite
 from minigrad.errors import ShapeError
 from minigrad.tensor import Tensor
 
@@ -128,15 +129,27 @@ _LINEAR = {"linear": 1, "bilinear": 2}
 _NEAREST = ("nearest", "nearest-exact")
 
 
-def _output_size(op: str, input: Tensor, size, scale_factor, recompute_scale_factor):
-    spatial = input.ndim - 2
+def check_resize(size, scale_factor, mode: str, align_corners: bool | None, recompute_scale_factor: bool | None) -> None:
+    """What ``interpolate`` needs of its options, whatever the input (``nn.Upsample`` checks them
+    once in ``__init__``, ``interpolate`` at every call)."""
+    if mode in _NEAREST:
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode not in _LINEAR:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; use 'nearest', 'nearest-exact', "
+                                  "'linear' (3-D input) or 'bilinear' (4-D input)")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is None and scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
+    if size is not None and recompute_scale_factor:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+
+
+def _output_size(op: str, input: Tensor, size, scale_factor, recompute_scale_factor):
+    spatial = input.ndim - 2
     if size is not None:
-        if recompute_scale_factor:
-            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         sizes = list(size) if isinstance(size, (tuple, list)) else [size] * spatial
         if len(sizes) != spatial:
             raise ValueError(
@@ -177,15 +190,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     """
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
-    if mode in _NEAREST:
-        if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: "
-                             "linear | bilinear | bicubic | trilinear")
-    elif mode in _LINEAR:
+    check_resize(size, scale_factor, mode, align_corners, recompute_scale_factor)
+    if mode in _LINEAR:
         align_corners = bool(align_corners)
-    else:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; use 'nearest', 'nearest-exact', "
-                                  "'linear' (3-D input) or 'bilinear' (4-D input)")
     if input.ndim not in (3, 4):
         raise NotImplementedError(f"interpolate: input of {input.ndim} dimensions is not supported; expected "
                                   "(N, C, L) or (N, C, H, W)")

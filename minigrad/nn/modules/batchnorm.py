@@ -10,7 +10,7 @@ import numpy as np
 
 from minigrad import creation
 from minigrad.nn import init
-from minigrad.nn.functional.batchnorm import batch_norm, group_norm, layer_norm
+from minigrad.nn.functional.batchnorm import batch_norm, check_num_groups, group_norm, layer_norm
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.ops.inplace import bump
@@ -74,18 +74,21 @@ class _BatchNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
+        # the rank is what tells BatchNorm1d from BatchNorm2d: F.batch_norm takes any (N, C, *)
         if input.ndim not in self._ndims:
             raise ValueError(f"expected {self._expected} input (got {input.ndim}D input)")
+        counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
-            bump(self.num_batches_tracked)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked._data)
+        if counting and self.momentum is None:  # a cumulative average, this batch included
+            factor = 1.0 / (float(self.num_batches_tracked._data) + 1.0)
         use_batch_stats = self.training or self.running_mean is None
         keep = not self.training or self.track_running_stats  # eval without tracking: batch statistics, no update
-        return batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
-                          self.weight, self.bias, use_batch_stats, factor, self.eps)
+        output = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        if counting:  # only once batch_norm has accepted the input: a failing call changes no state
+            self.num_batches_tracked._data += 1
+            bump(self.num_batches_tracked)
+        return output
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -158,8 +161,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=None, *,
                  bias: bool = True) -> None:
         super().__init__()
-        if num_groups <= 0 or num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
+        check_num_groups("GroupNorm", num_groups, num_channels)
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         _add_affine(self, affine, bias, (num_channels,), dtype)
 

@@ -2,22 +2,14 @@
 from __future__ import annotations
 
 from minigrad import creation
-from minigrad.errors import ShapeError
-from minigrad.nn.modules.linear import check_sizes, reset_default
 from minigrad.nn.functional import conv2d
-from minigrad.nn.functional._window import pair
+from minigrad.nn.functional._checks import check_groups
+from minigrad.nn.functional._window import check_conv_padding, check_window, pair, single
+from minigrad.nn.functional.conv_transpose import check_transposed, output_padding_for
+from minigrad.nn.modules.linear import check_sizes, reset_default
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
-
-
-def single(value, name: str, op: str) -> tuple[int]:
-    """``value`` (an int or a 1-tuple) as a 1-tuple: the 1-D layers' counterpart of ``pair``."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
-        return (int(value[0]),)
-    return (int(value),)
 
 
 class _ConvNd(Module):
@@ -32,19 +24,21 @@ class _ConvNd(Module):
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        check_sizes(name, in_channels=in_channels, out_channels=out_channels, groups=groups)
-        if groups <= 0:
-            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})")
+        check_sizes(name, in_channels=in_channels, out_channels=out_channels)
+        check_groups(name, groups, in_channels=in_channels, out_channels=out_channels)
         as_tuple = pair if dims == 2 else single
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = as_tuple(kernel_size, "kernel_size", name)
         self.stride = as_tuple(stride, "stride", name)
-        self.padding = padding if isinstance(padding, str) else as_tuple(padding, "padding", name)
+        self.padding = padding if isinstance(padding, str) and not transposed else as_tuple(padding, "padding", name)
         self.dilation = as_tuple(dilation, "dilation", name)
         if transposed:
             self.output_padding = as_tuple(output_padding, "output_padding", name)
+            check_transposed(name, self.kernel_size, self.stride, self.padding, self.output_padding, self.dilation)
+        else:
+            check_conv_padding(name, self.padding, self.stride)
+            pads = (0,) * dims if isinstance(self.padding, str) else self.padding
+            check_window(name, self.kernel_size, self.stride, pads, self.dilation)
         channels = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(creation.empty(*channels, *self.kernel_size, dtype=dtype))
         if bias:
@@ -55,6 +49,12 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         reset_default(self.weight, self.bias)
+
+    def _output_padding(self, op: str, input: Tensor, output_size) -> tuple:
+        """A transposed layer's ``output_padding``, or the one that gives ``output_size``."""
+        if output_size is None:
+            return self.output_padding
+        return output_padding_for(op, input, output_size, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
         zeros, ones = (0,) * len(self.kernel_size), (1,) * len(self.kernel_size)
@@ -90,8 +90,4 @@ class Conv2d(_ConvNd):
                          bias, padding_mode, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (3, 4):
-            raise ShapeError(f"expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
-        if input.shape[-3] != self.in_channels:
-            raise ShapeError(f"expected {self.in_channels} input channels, got {input.shape[-3]} (input shape {input.shape})")
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

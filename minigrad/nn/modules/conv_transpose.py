@@ -1,8 +1,7 @@
 """``ConvTranspose2d`` (learnable upsampling) and the 1-D layers ``Conv1d``, ``ConvTranspose1d``."""
 from __future__ import annotations
 
-from minigrad.errors import ShapeError
-from minigrad.nn.functional.conv_transpose import conv1d, conv_transpose1d, conv_transpose2d, output_padding_for
+from minigrad.nn.functional.conv_transpose import conv1d, conv_transpose1d, conv_transpose2d
 from minigrad.nn.modules.conv import _ConvNd
 from minigrad.tensor import Tensor
 
@@ -31,14 +30,9 @@ class ConvTranspose2d(_ConvNd):
                          groups, bias, padding_mode, dtype, transposed=True, output_padding=output_padding)
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        if input.ndim not in (3, 4):
-            raise ShapeError(f"ConvTranspose2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
-        output_padding = self.output_padding
-        if output_size is not None:
-            output_padding = output_padding_for("ConvTranspose2d", input.shape[-2:], output_size, self.kernel_size,
-                                                self.stride, self.padding, self.dilation)
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                self.groups, self.dilation)
+        output_padding = self._output_padding("conv_transpose2d", input, output_size)
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                                self.dilation)
 
 
 class Conv1d(_ConvNd):
@@ -57,8 +51,7 @@ class Conv1d(_ConvNd):
                          bias, padding_mode, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
-        return conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)
+        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose1d(_ConvNd):
@@ -77,11 +70,6 @@ class ConvTranspose1d(_ConvNd):
                          groups, bias, padding_mode, dtype, transposed=True, output_padding=output_padding)
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        output_padding = self.output_padding[0]
-        if output_size is not None:
-            output_size = tuple(output_size)[-1:]
-            output_padding = output_padding_for("ConvTranspose1d", (1,) + input.shape[-1:], (1,) + output_size,
-                                                (1,) + self.kernel_size, (1,) + self.stride, (0,) + self.padding,
-                                                (1,) + self.dilation)[1]
-        return conv_transpose1d(input, self.weight, self.bias, self.stride[0], self.padding[0], output_padding,
-                                self.groups, self.dilation[0])
+        output_padding = self._output_padding("conv_transpose1d", input, output_size)
+        return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                                self.dilation)

@@ -1,6 +1,6 @@
 """Loss layers over ``minigrad.nn.functional.elementwise_loss``: ``L1Loss``, ``SmoothL1Loss``,
-``HuberLoss`` and ``KLDivLoss``. The reduction is settled once, in ``__init__`` (PyTorch's legacy
-``size_average``/``reduce`` arguments included)."""
+``HuberLoss`` and ``KLDivLoss``. The reduction is settled and checked once, in ``__init__`` (PyTorch's
+legacy ``size_average``/``reduce`` arguments included), with the other options."""
 from __future__ import annotations
 
 from minigrad.nn.functional import elementwise_loss as F
@@ -9,10 +9,13 @@ from minigrad.tensor import Tensor
 
 
 class _Loss(Module):
+    _reductions: tuple = ()  # beyond "mean", "sum" and "none"
+
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = F.legacy_reduction(size_average, reduce)
+        F.check_reduction(type(self).__name__, reduction, self._reductions)
         self.reduction = reduction
 
 
@@ -34,6 +37,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
+        F.check_beta(beta)
         self.beta = beta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -45,6 +49,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
+        F.check_delta(delta)
         self.delta = delta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -54,6 +59,8 @@ class HuberLoss(_Loss):
 class KLDivLoss(_Loss):
     """Kullback-Leibler divergence of the target from log-probabilities (see ``kl_div``); prefer
     ``reduction="batchmean"``."""
+
+    _reductions = ("batchmean",)
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)

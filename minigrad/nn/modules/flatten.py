@@ -28,13 +28,13 @@ class Unflatten(Module):
             if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
                 raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
                                 f"{type(size).__name__} at pos {position}")
+        if list(unflattened_size).count(-1) > 1:
+            raise RuntimeError(f"unflatten: only one dimension can be inferred (unflattened_size {unflattened_size})")
         self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:
         dim = normalize_dim(self.dim, input.ndim, "unflatten")
         sizes = list(self.unflattened_size)
-        if sizes.count(-1) > 1:
-            raise RuntimeError(f"unflatten: only one dimension can be inferred (unflattened_size {self.unflattened_size})")
         known = int(np.prod([s for s in sizes if s != -1]))
         length = input.shape[dim]
         fits = known != 0 and length % known == 0 if -1 in sizes else known == length

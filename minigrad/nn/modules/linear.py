@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import creation
-from minigrad.errors import ShapeError
 from minigrad.nn import functional as F, init
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
@@ -51,11 +50,6 @@ class Linear(Module):
         reset_default(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ShapeError(
-                f"expected {self.in_features} input features, got {input.shape[-1] if input.ndim else 0} "
-                f"(input shape {input.shape})"
-            )
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

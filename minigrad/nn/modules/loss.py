@@ -1,7 +1,9 @@
-"""Loss layers: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``."""
+"""Loss layers: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``.
+Each checks its options once in ``__init__``; ``forward`` is one call of the functional loss."""
 from __future__ import annotations
 
 from minigrad.nn import functional as F
+from minigrad.nn.functional.loss import check_label_smoothing, check_reduction
 from minigrad.nn.modules.module import Module
 from minigrad.tensor import Tensor
 
@@ -12,6 +14,8 @@ class CrossEntropyLoss(Module):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__()
+        check_reduction("CrossEntropyLoss", reduction)
+        check_label_smoothing("CrossEntropyLoss", label_smoothing)
         self.register_buffer("weight", weight)
         self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
 
@@ -24,6 +28,7 @@ class NLLLoss(Module):
 
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__()
+        check_reduction("NLLLoss", reduction)
         self.register_buffer("weight", weight)
         self.ignore_index, self.reduction = ignore_index, reduction
 
@@ -36,6 +41,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
+        check_reduction("MSELoss", reduction)
         self.reduction = reduction
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -47,6 +53,7 @@ class BCELoss(Module):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__()
+        check_reduction("BCELoss", reduction)
         self.register_buffer("weight", weight)
         self.reduction = reduction
 
@@ -66,6 +73,7 @@ class BCEWithLogitsLoss(Module):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
         super().__init__()
+        check_reduction("BCEWithLogitsLoss", reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
         self.reduction = reduction

@@ -1,8 +1,8 @@
 """``LocalResponseNorm``: AlexNet's normalisation across channels (see ``F.local_response_norm``)."""
 from __future__ import annotations
 
-from minigrad.errors import ShapeError
 from minigrad.nn import functional as F
+from minigrad.nn.functional.normalization import check_window_size
 from minigrad.nn.modules.module import Module
 from minigrad.tensor import Tensor
 
@@ -12,11 +12,10 @@ class LocalResponseNorm(Module):
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
+        check_window_size("LocalResponseNorm", size)
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim < 3:
-            raise ShapeError(f"expected an input with 3 or more dimensions (N, C, ...), got shape {input.shape}")
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:

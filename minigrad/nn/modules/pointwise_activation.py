@@ -58,6 +58,7 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
+        F.check_approximate(approximate)
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
@@ -110,8 +111,7 @@ class Hardtanh(Module):
             warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
                           FutureWarning, stacklevel=2)
             max_val = max_value
-        if not max_val > min_val:
-            raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+        F.check_bounds(min_val, max_val, layer=True)
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:

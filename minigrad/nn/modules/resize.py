@@ -1,9 +1,10 @@
 """Resizing and padding layers: ``Upsample``, the ``*Pad2d`` layers,
-``AdaptiveMaxPool2d``. Each ``forward`` is one call of the functional op."""
+``AdaptiveMaxPool2d``. Each checks its configuration once in ``__init__`` (with the functional
+op's own check) and its ``forward`` is one call of the functional op."""
 from __future__ import annotations
 
-from minigrad.nn.functional.pooling import adaptive_max_pool2d
-from minigrad.nn.functional.resize import interpolate, pad
+from minigrad.nn.functional.pooling import adaptive_max_pool2d, adaptive_output_size
+from minigrad.nn.functional.resize import check_resize, interpolate, pad
 from minigrad.nn.modules.module import Module
 from minigrad.tensor import Tensor
 
@@ -20,6 +21,7 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
+        check_resize(size, scale_factor, mode, align_corners, recompute_scale_factor)
         self.size = size
         self.scale_factor = (tuple(float(s) for s in scale_factor) if isinstance(scale_factor, (tuple, list))
                              else float(scale_factor) if scale_factor is not None else None)
@@ -130,6 +132,7 @@ class AdaptiveMaxPool2d(Module):
 
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__()
+        adaptive_output_size("AdaptiveMaxPool2d", output_size)
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input: Tensor):

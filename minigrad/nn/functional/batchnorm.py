@@ -28,7 +28,7 @@ gradients work (``create_graph=True``, ``gradgradcheck``).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
+from minigrad.threads import parallel_for
 
 
 class _Grouping:
@@ -60,12 +61,78 @@ def _sum(a: np.ndarray, b: np.ndarray | None, axes: tuple) -> np.ndarray:
     if last not in axes:
         return (a if b is None else a * b).sum(axis=axes, keepdims=True)
     rows = np.einsum("...i->...", a) if b is None else np.einsum("...i,...i->...", a, b)
-    total = rows.sum(axis=tuple(i for i in axes if i != last), keepdims=True, dtype=np.float64)
-    return total.astype(a.dtype, copy=False)[..., None]
+    return _total(rows, tuple(i for i in axes if i != last))
+
+
+def _total(rows: np.ndarray, axes: tuple) -> np.ndarray:
+    """Row sums added over ``axes`` in float64, back in their dtype, with the summed last axis."""
+    return rows.sum(axis=axes, keepdims=True, dtype=np.float64).astype(rows.dtype, copy=False)[..., None]
 
 
 def _param(weight: Tensor | None, grouping: _Grouping) -> np.ndarray | None:
     return None if weight is None else weight._data.reshape(grouping.param_shape)
+
+
+def _by_group(function: Callable[[tuple], None], grouping: _Grouping) -> None:
+    """``function(index)`` over the whole view, or, for batch norm, over blocks of channels
+    shared between threads: each channel has its own statistics, so the blocks are independent
+    and the result is the same to the bit."""
+    if not grouping.same_axes:
+        function((slice(None),) * len(grouping.shape))
+        return
+    n, c, rest = grouping.shape
+    parallel_for(lambda start, stop: function((slice(None), slice(start, stop), slice(None))), c, 4 * n * c * rest)
+
+
+def _part(param: np.ndarray | None, index: tuple) -> np.ndarray | None:
+    """A weight's part for the block ``index`` of the view (all of it where it is broadcast)."""
+    if param is None:
+        return None
+    return param[tuple(part if size > 1 else slice(None) for part, size in zip(index, param.shape))]
+
+
+CHUNK = 1 << 16  # numbers per chunk of samples: a chunk's temporaries stay in the cache
+
+
+def _sample_chunks(shape: tuple) -> list[slice]:
+    """Slices of whole samples along the first axis, about ``CHUNK`` numbers each."""
+    step = max(1, CHUNK // max(1, int(np.prod(shape[1:]))))
+    return [slice(start, start + step) for start in range(0, shape[0], step)]
+
+
+def _centred_sum(xv: np.ndarray, mean: np.ndarray, other: np.ndarray | None, chunks: list[slice]) -> np.ndarray:
+    """Batch norm's ``sum((x - mean) * other)`` (``other`` defaults to ``x - mean``) over the
+    batch and spatial axes, one chunk of samples at a time: ``x - mean`` is never stored whole."""
+    rows = np.empty(xv.shape[:-1], xv.dtype)
+    for part in chunks:
+        centred = np.subtract(xv[part], mean)
+        rows[part] = np.einsum("...i,...i->...", centred, centred if other is None else other[part])
+    return _total(rows, (0,))
+
+
+def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, invstd) -> None:
+    """The forward of :class:`Normalize` on one block of groups, into the given arrays."""
+    mean[...] = _sum(xv, None, grouping.axes) / grouping.count
+    if grouping.same_axes:  # batch norm: chunk by chunk, in three passes over x
+        chunks = _sample_chunks(xv.shape)
+        # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
+        var[...] = _centred_sum(xv, mean, None, chunks) / grouping.count
+        invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+        factor = invstd if w is None else invstd * w  # one factor per channel: a single product
+        for part in chunks:
+            np.subtract(xv[part], mean, out=out[part])
+            out[part] *= factor
+            if b is not None:
+                out[part] += b
+        return
+    centred = np.subtract(xv, mean, out=out)
+    var[...] = _sum(centred, centred, grouping.axes) / grouping.count
+    invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+    out *= invstd
+    if w is not None:
+        out *= w
+    if b is not None:
+        out += b
 
 
 class Normalize(Function):
@@ -78,20 +145,18 @@ class Normalize(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, grouping, eps):
         xv = x._data.reshape(grouping.shape)
-        mean = _sum(xv, None, grouping.axes) / grouping.count
-        centred = xv - mean
-        # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
-        var = _sum(centred, centred, grouping.axes) / grouping.count
-        invstd = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
-        if weight is None or grouping.same_axes:  # one factor per group: a single pass
-            out = centred * (invstd if weight is None else invstd * _param(weight, grouping))
-        else:
-            out = centred * invstd
-            out *= _param(weight, grouping)
-        if bias is not None:
-            out += _param(bias, grouping)
+        stats_shape = tuple(1 if i in grouping.axes else n for i, n in enumerate(grouping.shape))
+        out = np.empty(grouping.shape, xv.dtype)
+        mean, var, invstd = (np.empty(stats_shape, xv.dtype) for _ in range(3))
+        w, b = _param(weight, grouping), _param(bias, grouping)
+
+        def normalize(index: tuple) -> None:
+            _normalize_into(xv[index], _part(w, index), _part(b, index), grouping, eps,
+                            out[index], mean[index], var[index], invstd[index])
+
+        _by_group(normalize, grouping)
         ctx.save_for_backward(x, weight)
-        ctx.centred, ctx.invstd = centred, invstd
+        ctx.mean, ctx.invstd = mean, invstd  # x - mean is recomputed in backward, as PyTorch does
         ctx.bias_shape = None if bias is None else bias.shape
         return out.reshape(x._data.shape), mean, var
 
@@ -99,10 +164,37 @@ class Normalize(Function):
     def backward(ctx, grad, grad_mean, grad_var):
         x, weight = ctx.saved_tensors
         a = ctx.attributes
-        grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.centred, ctx.invstd, **a)
+        grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.mean, ctx.invstd, **a)
         if ctx.needs_input_grad[2]:
             grad_bias = grad_bias.reshape(ctx.bias_shape)
         return grad_x, grad_weight if weight is not None else None, grad_bias if ctx.needs_input_grad[2] else None
+
+
+def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias) -> None:
+    """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays."""
+    m = grouping.count
+    grad_bias[...] = _sum(g, None, grouping.param_axes)
+    if grouping.same_axes:
+        # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
+        chunks = _sample_chunks(xv.shape)
+        grad_weight[...] = _centred_sum(xv, mean, g, chunks) * invstd
+        scale = invstd if w is None else invstd * w
+        coefficient, shift = -(grad_weight * invstd / m), grad_bias / m
+        for part in chunks:
+            out = grad_x[part]
+            np.subtract(xv[part], mean, out=out)
+            out *= coefficient
+            out += g[part]
+            out -= shift
+            out *= scale
+        return
+    xhat = np.subtract(xv, mean)
+    xhat *= invstd
+    grad_weight[...] = _sum(g, xhat, grouping.param_axes)
+    h = g if w is None else g * w
+    np.subtract(h, _sum(h, None, grouping.axes) / m, out=grad_x)
+    grad_x -= xhat * (_sum(h, xhat, grouping.axes) / m)
+    grad_x *= invstd
 
 
 class NormalizeBackward(Function):
@@ -111,26 +203,19 @@ class NormalizeBackward(Function):
     a weight, whether or not there is one."""
 
     @staticmethod
-    def forward(ctx, grad, x, weight, centred, invstd, grouping, eps):
-        g = grad._data.reshape(grouping.shape)
-        m = grouping.count
+    def forward(ctx, grad, x, weight, mean, invstd, grouping, eps):
+        g, xv = grad._data.reshape(grouping.shape), x._data.reshape(grouping.shape)
         w = _param(weight, grouping)
-        grad_bias = _sum(g, None, grouping.param_axes)
-        if grouping.same_axes:
-            # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
-            grad_weight = _sum(g, centred, grouping.axes) * invstd
-            scale = invstd if w is None else invstd * w
-            grad_x = np.multiply(centred, -(grad_weight * invstd / m))
-            grad_x += g
-            grad_x -= grad_bias / m
-            grad_x *= scale
-        else:
-            xhat = centred * invstd
-            grad_weight = _sum(g, xhat, grouping.param_axes)
-            h = g if w is None else g * w
-            grad_x = h - _sum(h, None, grouping.axes) / m
-            grad_x -= xhat * (_sum(h, xhat, grouping.axes) / m)
-            grad_x *= invstd
+        param_shape = tuple(1 if i in grouping.param_axes else n for i, n in enumerate(grouping.shape))
+        grad_x = np.empty(grouping.shape, g.dtype)
+        grad_weight, grad_bias = np.empty(param_shape, g.dtype), np.empty(param_shape, g.dtype)
+
+        def gradients(index: tuple) -> None:
+            params = tuple(part if size > 1 else slice(None) for part, size in zip(index, param_shape))
+            _gradients_into(g[index], xv[index], mean[index], invstd[index], _part(w, index), grouping,
+                            grad_x[index], grad_weight[params], grad_bias[params])
+
+        _by_group(gradients, grouping)
         ctx.save_for_backward(grad, x, weight)
         weight_shape = weight.shape if weight is not None else tuple(n for n in grouping.param_shape if n != 1) or (1,)
         return grad_x.reshape(x._data.shape), grad_weight.reshape(weight_shape), grad_bias.reshape(weight_shape)

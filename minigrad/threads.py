@@ -106,6 +106,22 @@ def parallel_for(function: Callable[[int, int], None], count: int, elements: int
             other.result()  # waits, and raises what the piece raised
 
 
+def parallel_pass(function: Callable[..., None], *arrays: np.ndarray) -> None:
+    """``function(*arrays)`` for an elementwise pass over arrays of one shape (the first one
+    written to), split along the axis that is outermost in the first array's memory when large."""
+    first = arrays[0]
+    if first.ndim == 0 or first.size < PARALLEL_ELEMENTS:
+        function(*arrays)
+        return
+    axis = int(np.argmax([abs(stride) * (size > 1) for stride, size in zip(first.strides, first.shape)]))
+
+    def part(start: int, stop: int) -> None:
+        index = (slice(None),) * axis + (slice(start, stop),)
+        function(*(array[index] for array in arrays))
+
+    parallel_for(part, first.shape[axis], first.size * len(arrays))
+
+
 def _pool() -> ThreadPoolExecutor:
     global _workers
     if _workers is None:

@@ -14,6 +14,7 @@ from minigrad.ops.arithmetic import sum_to
 from minigrad.ops.indexing import where
 from minigrad.ops.reduction import sum
 from minigrad.tensor import Tensor
+from minigrad.threads import parallel_pass
 
 
 def _floating(x: Tensor, op: str) -> Tensor:
@@ -145,18 +146,33 @@ def masked(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``values`` where ``keep``, else 0 (like ``np.where(keep, values, 0)``, which is ten times
     slower on large arrays). Multiplying by the mask is exact unless a dropped value is inf or
     NaN (0 * inf is NaN), so those rare cases take the slow path."""
-    with np.errstate(invalid="ignore"):  # 0 * inf, handled below
-        out = values * keep
-    if np.isnan(out).any():
-        out = np.where(keep, values, 0).astype(values.dtype)
+    out = np.empty(np.broadcast_shapes(values.shape, keep.shape), dtype=values.dtype)
+    masked_into(out, values, keep)
     return out
+
+
+def masked_into(out: np.ndarray, values: np.ndarray, keep: np.ndarray) -> None:
+    """:func:`masked`, written into ``out``."""
+    with np.errstate(invalid="ignore"):  # 0 * inf, handled below
+        np.multiply(values, keep, out=out)
+    if np.isnan(out).any():
+        np.copyto(out, np.where(keep, values, 0))
+
+
+def _threshold_backward(out: np.ndarray, grad: np.ndarray, y: np.ndarray) -> None:
+    masked_into(out, grad, y != 0)
+
+
+def _relu_into(y: np.ndarray, x: np.ndarray) -> None:
+    y.fill(0)
+    np.maximum(x, y, out=y)  # twice as fast as np.maximum(x, 0): numpy vectorises array operands only
 
 
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.zeros_like(x._data)  # the input's memory layout
-        np.maximum(x._data, y, out=y)  # twice as fast as np.maximum(x, 0): numpy vectorises array operands only
+        y = np.empty_like(x._data)  # the input's memory layout
+        parallel_pass(_relu_into, y, x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -190,7 +206,9 @@ class ReluBackward(Function):
     def forward(ctx, grad, y):
         ctx.save_for_backward(y)
         # PyTorch's threshold_backward: zero where y <= 0, so a NaN input passes its gradient
-        return masked(grad._data, y._data != 0)
+        out = np.empty_like(y._data, dtype=grad.dtype)
+        parallel_pass(_threshold_backward, out, grad._data, y._data)
+        return out
 
     @staticmethod
     def backward(ctx, grad_grad):

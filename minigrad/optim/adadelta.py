@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, Scratch, blocks, direction
+from minigrad.optim.optimizer import Optimizer, Scratch, each_block, direction
 
 
 class Adadelta(Optimizer):
@@ -52,8 +52,8 @@ class Adadelta(Optimizer):
                     state.update(step=0, square_avg=np.zeros_like(p._data, order="C"),
                                  acc_delta=np.zeros_like(p._data, order="C"))
                 state["step"] += 1
-                for param, grad, square_avg, acc_delta in blocks(p._data, p.grad._data, state["square_avg"],
-                                                                 state["acc_delta"]):
+
+                def update(param, grad, square_avg, acc_delta) -> None:
                     work, tmp = self._scratch(param)
                     delta, _ = self._delta_scratch(param)
                     g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
@@ -74,3 +74,4 @@ class Adadelta(Optimizer):
                     delta *= -lr
                     param += delta
 
+                each_block(update, p._data, p.grad._data, state["square_avg"], state["acc_delta"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
 
 
 class Adagrad(Optimizer):
@@ -39,7 +39,8 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] += 1
                 clr = lr / (1 + (state["step"] - 1) * lr_decay)
-                for param, grad, total in blocks(p._data, p.grad._data, state["sum"]):
+
+                def update(param, grad, total) -> None:
                     work, tmp = self._scratch(param)
                     g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
                     np.multiply(g, g, out=tmp)
@@ -49,3 +50,5 @@ class Adagrad(Optimizer):
                     np.multiply(g, -clr, out=work)
                     work /= tmp
                     param += work
+
+                each_block(update, p._data, p.grad._data, state["sum"])

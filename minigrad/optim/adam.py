@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
 
 
 class Adam(Optimizer):
@@ -53,7 +53,8 @@ class Adam(Optimizer):
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 extra = (state["max_exp_avg_sq"],) if amsgrad else ()
-                for param, grad, m, v, *v_max in blocks(p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"], *extra):
+
+                def update(param, grad, m, v, *v_max) -> None:
                     work, tmp = self._scratch(param)
                     g = moments_(param, grad, m, v, group, decoupled, work, tmp)
                     if amsgrad:
@@ -64,6 +65,8 @@ class Adam(Optimizer):
                     np.multiply(m, -step_size, out=work)  # g is no longer needed
                     work /= tmp
                     param += work
+
+                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"], *extra)
 
 
 class AdamW(Adam):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import _lerp_
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
 
 
 class Adamax(Optimizer):
@@ -41,7 +41,8 @@ class Adamax(Optimizer):
                     state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"), exp_inf=np.zeros_like(p._data, order="C"))
                 state["step"] += 1
                 clr = lr / (1 - beta1 ** state["step"])
-                for param, grad, m, u in blocks(p._data, p.grad._data, state["exp_avg"], state["exp_inf"]):
+
+                def update(param, grad, m, u) -> None:
                     work, tmp = self._scratch(param)
                     g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
                     _lerp_(m, g, 1 - beta1, tmp)
@@ -52,3 +53,5 @@ class Adamax(Optimizer):
                     np.multiply(m, -clr, out=work)
                     work /= u
                     param += work
+
+                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_inf"])

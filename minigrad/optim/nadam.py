@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import moments_
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, scalar_dtype
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, scalar_dtype
 
 
 class NAdam(Optimizer):
@@ -51,7 +51,8 @@ class NAdam(Optimizer):
                 mu_product = state["mu_product"] = float(dtype(state["mu_product"]) * dtype(mu))
                 grad_scale = -lr * (1.0 - mu) / (1.0 - mu_product)
                 exp_avg_scale = (-lr * mu_next) / (1.0 - mu_product * mu_next)
-                for param, grad, m, v in blocks(p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"]):
+
+                def update(param, grad, m, v) -> None:
                     work, denom = self._scratch(param)
                     g = moments_(param, grad, m, v, group, decoupled, work, denom)
                     np.divide(v, bias_correction2, out=denom)
@@ -63,3 +64,5 @@ class NAdam(Optimizer):
                     np.multiply(m, exp_avg_scale, out=work)
                     work /= denom
                     param += work
+
+                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"])

@@ -8,6 +8,7 @@ buffers (a numpy expression like ``p -= lr * g`` would allocate ``lr * g`` in fu
 from __future__ import annotations
 
 import copy
+import threading
 import warnings
 from typing import Any, Callable, Iterable, Iterator
 
@@ -16,13 +17,15 @@ import numpy as np
 from minigrad._dtype import get_default_dtype
 from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.tensor import Tensor
+from minigrad.threads import parallel_for
 
 BLOCK = 1 << 16  # elements per block: two float32 scratch buffers (512 KiB) stay in the L2 cache
 
 
-def blocks(param: np.ndarray, grad: np.ndarray, *state: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
-    """Matching flat slices of a parameter, its gradient and its state arrays, one block at a
-    time (views: writing to them updates the arrays).
+def each_block(update: Callable[..., None], param: np.ndarray, grad: np.ndarray, *state: np.ndarray) -> None:
+    """``update(param, grad, *state)`` on matching flat slices of a parameter, its gradient and
+    its state arrays, one block at a time (views: writing to them updates the arrays). The
+    blocks of a large parameter are shared between threads (``minigrad.threads.parallel_for``).
 
     A non-contiguous gradient (rare: a transposed view) is read through one contiguous copy.
     """
@@ -31,9 +34,12 @@ def blocks(param: np.ndarray, grad: np.ndarray, *state: np.ndarray) -> Iterator[
             raise RuntimeError("optimizer: parameter and state arrays must be C-contiguous (use np.ascontiguousarray)")
     arrays = (param, grad if grad.flags.c_contiguous else np.ascontiguousarray(grad), *state)
     flats = [a.reshape(-1) for a in arrays]
-    size = flats[0].size
-    for start in range(0, size, BLOCK):
-        yield tuple(f[start:start + BLOCK] for f in flats)
+
+    def run(first: int, stop: int) -> None:
+        for start in range(first * BLOCK, stop * BLOCK, BLOCK):
+            update(*(f[start:start + BLOCK] for f in flats))
+
+    parallel_for(run, -(-param.size // BLOCK), param.size * len(flats))
 
 
 def decayed(param: np.ndarray, grad: np.ndarray, weight_decay: float, out: np.ndarray) -> np.ndarray:
@@ -82,15 +88,16 @@ def scalar_dtype() -> type:
 
 
 class Scratch:
-    """Two reusable buffers of at most ``BLOCK`` elements per dtype."""
+    """Two reusable buffers of at most ``BLOCK`` elements per dtype and thread."""
 
     def __init__(self) -> None:
         self._buffers: dict = {}
 
     def __call__(self, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        buffers = self._buffers.get(like.dtype)
+        key = (threading.get_ident(), like.dtype)  # each thread updating blocks has its own
+        buffers = self._buffers.get(key)
         if buffers is None:
-            buffers = self._buffers[like.dtype] = (np.empty(BLOCK, like.dtype), np.empty(BLOCK, like.dtype))
+            buffers = self._buffers[key] = (np.empty(BLOCK, like.dtype), np.empty(BLOCK, like.dtype))
         n = like.size
         return buffers[0][:n], buffers[1][:n]
 
@@ -224,4 +231,3 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
-

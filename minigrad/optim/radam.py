@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import moments_
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters
 
 
 class RAdam(Optimizer):
@@ -48,7 +48,8 @@ class RAdam(Optimizer):
                 rect = None
                 if rho_t > 5.0:
                     rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                for param, grad, m, v in blocks(p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"]):
+
+                def update(param, grad, m, v) -> None:
                     work, tmp = self._scratch(param)
                     moments_(param, grad, m, v, group, decoupled, work, tmp)
                     np.divide(m, bias_correction1, out=work)  # the gradient is no longer needed
@@ -61,3 +62,5 @@ class RAdam(Optimizer):
                         work *= tmp
                         work *= rect
                     param -= work
+
+                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import _lerp_
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
 
 
 class RMSprop(Optimizer):
@@ -43,7 +43,8 @@ class RMSprop(Optimizer):
                         state["grad_avg"] = np.zeros_like(p._data, order="C")
                 state["step"] += 1
                 extra = [state[k] for k in ("momentum_buffer", "grad_avg") if k in state]
-                for chunk in blocks(p._data, p.grad._data, state["square_avg"], *extra):
+
+                def update(*chunk) -> None:
                     param, grad, square_avg = chunk[:3]
                     buf = chunk[3] if momentum > 0 else None
                     grad_avg = chunk[-1] if centered else None
@@ -71,3 +72,5 @@ class RMSprop(Optimizer):
                         np.multiply(g, -lr, out=work)
                         work /= avg
                     param += work
+
+                each_block(update, p._data, p.grad._data, state["square_avg"], *extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, blocks, check_hyperparameters, direction
+from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
 
 
 class SGD(Optimizer):
@@ -40,7 +40,8 @@ class SGD(Optimizer):
                 if first:
                     state["momentum_buffer"] = np.empty_like(p._data, order="C")
                 arrays = (p._data, p.grad._data) + ((state["momentum_buffer"],) if momentum else ())
-                for chunk in blocks(*arrays):
+
+                def update(*chunk) -> None:
                     param, grad = chunk[0], chunk[1]
                     work, tmp = self._scratch(param)
                     d = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
@@ -63,3 +64,5 @@ class SGD(Optimizer):
                             d = buf
                     np.multiply(d, -lr, out=tmp)
                     param += tmp
+
+                each_block(update, *arrays)

@@ -27,12 +27,12 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd.function import Function
-from minigrad.nn.scope import composite
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_groups, check_rank, check_weight_and_bias
 from minigrad.nn.functional._window import Window, check_conv_padding, make_window, pair
+from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
-from minigrad.threads import matmul
+from minigrad.threads import matmul, parallel_for
 
 
 def im2col(x: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarray:
@@ -49,7 +49,21 @@ def im2col(x: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarra
         padded = window.pad(x)
         s_n, s_c, s_h, s_w = padded.strides
         shape, strides = (c, kh, kw, n, oh, ow), (s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w)
-    return np.ascontiguousarray(as_strided(padded, shape=shape, strides=strides, writeable=False))
+    return _copy(as_strided(padded, shape=shape, strides=strides, writeable=False))
+
+
+def _copy(windows: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of the strided view of every window; a large copy is split between
+    threads along the channel axis, or the kernel-row axis when there are few channels."""
+    col = np.empty(windows.shape, dtype=windows.dtype)
+    axis = 0 if windows.shape[0] >= windows.shape[1] else 1
+
+    def part(start: int, stop: int) -> None:
+        index = (slice(start, stop),) if axis == 0 else (slice(None), slice(start, stop))
+        col[index] = windows[index]
+
+    parallel_for(part, windows.shape[axis], 2 * col.size)
+    return col
 
 
 def _batch_last_padded(x: np.ndarray, window: Window) -> np.ndarray:
@@ -69,16 +83,20 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
     """``(C, KH, KW, N, OH, OW)`` (or ``(C, KH, KW, OH, OW, N)`` when ``batch_last``) ->
     ``(N, C, H, W)``: sum each column entry into its pixel."""
     # accumulate in the order of the columns and hand back a transposed view
-    if batch_last:
-        c, n = col.shape[0], col.shape[-1]
-        image = np.zeros((c,) + window.padded_hw + (n,), dtype=col.dtype)
+    c, n = col.shape[0], col.shape[-1 if batch_last else 3]
+    image = np.empty((c,) + window.padded_hw + (n,) if batch_last else (c, n) + window.padded_hw, dtype=col.dtype)
+
+    def channels(start: int, stop: int) -> None:  # large images: channel blocks on several threads
+        part = image[start:stop]
+        part.fill(0)
         for _, i, j in window.taps():
-            image[(slice(None), *window.offset(i, j))] += col[:, i, j]
+            rows_cols = window.offset(i, j)
+            target = part[(slice(None), *rows_cols)] if batch_last else part[(..., *rows_cols)]
+            target += col[start:stop, i, j]
+
+    parallel_for(channels, c, 2 * col.size)
+    if batch_last:
         return window.crop(image.transpose(3, 0, 1, 2))
-    c, n = col.shape[0], col.shape[3]
-    image = np.zeros((c, n) + window.padded_hw, dtype=col.dtype)
-    for _, i, j in window.taps():
-        image[(..., *window.offset(i, j))] += col[:, i, j]
     return window.crop(image).transpose(1, 0, 2, 3)
 
 

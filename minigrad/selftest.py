@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from minigrad.autograd.gradient_check import gradient_error, second_order_error
 from minigrad._testing import CASES, Case, distinct, normal
+from minigrad.autograd.gradient_check import gradient_error, second_order_error
 
 
 def op_cases() -> list[Case]:

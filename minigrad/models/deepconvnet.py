@@ -21,8 +21,8 @@ test time instead; the predicted classes are the same.
 """
 from __future__ import annotations
 
-from minigrad.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.models._shape import check_images, features_shape, size_pair
+from minigrad.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.tensor import Tensor
 
 

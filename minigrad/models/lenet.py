@@ -15,8 +15,8 @@ output layer is linear (the paper used Euclidean RBF units); S2/S4 have no train
 """
 from __future__ import annotations
 
-from minigrad.nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, Tanh
 from minigrad.models._shape import check_images, features_shape, size_pair
+from minigrad.nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, Tanh
 from minigrad.tensor import Tensor
 
 

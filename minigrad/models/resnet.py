@@ -26,9 +26,9 @@ identity).
 """
 from __future__ import annotations
 
+from minigrad.models._shape import check_images
 from minigrad.nn import AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.nn.modules.batchnorm import BatchNorm2d
-from minigrad.models._shape import check_images
 from minigrad.tensor import Tensor
 
 

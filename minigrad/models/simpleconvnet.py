@@ -9,8 +9,8 @@ the trained first-layer filters stand out clearly from the untrained ones).
 """
 from __future__ import annotations
 
-from minigrad.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.models._shape import check_images, features_shape, size_pair
+from minigrad.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.tensor import Tensor
 
 

@@ -22,9 +22,9 @@ with bias 0.
 """
 from __future__ import annotations
 
+from minigrad.models._shape import check_images
 from minigrad.nn import AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.nn.modules.batchnorm import BatchNorm2d
-from minigrad.models._shape import check_images
 from minigrad.tensor import Tensor
 
 CONFIGS = {

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import _dtype
+from minigrad import threads
 from minigrad.autograd.function import Function
 from minigrad.ops._util import binary_operands, cast_to, check_real, is_scalar
 from minigrad.tensor import Tensor
-from minigrad import threads
 
 
 # -- broadcasting --------------------------------------------------------------------------------

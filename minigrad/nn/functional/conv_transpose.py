@@ -19,11 +19,11 @@ convolution would reach (they receive only the bias); it makes the output size u
 """
 from __future__ import annotations
 
-from minigrad.nn.scope import composite
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_groups, check_rank, check_weight_and_bias
 from minigrad.nn.functional._window import Window, check_window, pair, single
 from minigrad.nn.functional.conv import ConvInputGrad, conv2d
+from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
 
 

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 
 from minigrad import ops
-from minigrad.nn.scope import composite
 from minigrad.nn.functional.loss import _reduce, check_reduction
+from minigrad.nn.scope import composite
 from minigrad.ops.indexing import where
 from minigrad.tensor import Tensor
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.nn.scope import composite
 from minigrad.errors import DtypeError
+from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
 
 

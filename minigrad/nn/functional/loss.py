@@ -14,8 +14,8 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.autograd.function import Function
-from minigrad.nn.scope import composite
 from minigrad.errors import DtypeError, ShapeError, TargetError
+from minigrad.nn.scope import composite
 from minigrad.ops._util import cast_to
 from minigrad.tensor import Tensor
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.autograd.function import Function
-from minigrad.nn.scope import composite
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.nn.functional.loss import LogSigmoid
+from minigrad.nn.scope import composite
 from minigrad.ops.indexing import where
 from minigrad.ops.inplace import apply_inplace
 from minigrad.tensor import Tensor

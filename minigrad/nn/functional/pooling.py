@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.function import Function
-from minigrad.nn.scope import composite
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_rank
 from minigrad.nn.functional._window import Window, check_window, make_window, pair
+from minigrad.nn.scope import composite
 from minigrad.ops.elementwise import masked
 from minigrad.tensor import Tensor
 from minigrad.threads import parallel_for

@@ -18,8 +18,8 @@ import math
 import numpy as np
 
 from minigrad.autograd.function import Function
-from minigrad.nn.scope import composite
 from minigrad.errors import ShapeError
+from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
 
 

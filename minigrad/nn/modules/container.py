@@ -8,9 +8,9 @@ from collections import OrderedDict
 from collections.abc import Iterable as IterableABC, Mapping
 from typing import Any, Iterable, Iterator
 
-from minigrad.nn.scope import scope
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
+from minigrad.nn.scope import scope
 from minigrad.tensor import Tensor
 
 

@@ -18,9 +18,9 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from minigrad.nn.scope import current_scope, scope
 from minigrad.errors import ShapeError
 from minigrad.nn.parameter import Parameter
+from minigrad.nn.scope import current_scope, scope
 from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
 

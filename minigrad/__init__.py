@@ -7,6 +7,7 @@
 >>> x.grad.tolist()
 [4.0, 6.0]
 """
+from minigrad import _openblas  # noqa: F401  (before numpy: OpenBLAS's idle threads sleep; see the module)
 from minigrad import _memory  # noqa: F401  (tunes malloc for repeated large buffers; see the module)
 from minigrad._dtype import (
     bool_, double, float16, float32, float64, get_default_dtype, half, int8, int16, int32, int64,

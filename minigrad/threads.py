@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-PARALLEL_WORK = 1 << 27  # multiply-adds: below this a product runs on one thread (measured)
+PARALLEL_WORK = 1 << 25  # multiply-adds: below this a product runs on one thread (measured)
 PARALLEL_ELEMENTS = 1 << 20  # numbers touched: below this a pass runs on one thread (measured)
 
 _blas = ThreadpoolController().select(user_api="blas").lib_controllers

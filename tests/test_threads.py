@@ -235,3 +235,42 @@ def test_batch_norm_split_by_channel(monkeypatch, affine):
         return (out.detach().numpy(), x.grad.numpy(), layer.running_mean.numpy(), layer.running_var.numpy(), *grads)
 
     assert_identical(*run_serial_and_split(monkeypatch, compute))
+
+
+# -- the command line and OpenBLAS's idle threads ----------------------------------------------------
+def test_cli_threads_option_sets_the_thread_count(tmp_path, restore_threads):
+    from minigrad.cli import main
+
+    mg.set_num_threads(2)
+    out = tmp_path / "run"
+    assert main(["train", "--threads", "1", "--epochs", "1", "--limit", "128", "--quiet", "--out", str(out)]) == 0
+    assert mg.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two", "1.5"])
+def test_cli_threads_option_refuses_what_is_not_a_positive_count(bad, capsys):
+    from minigrad.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--threads", bad, "--epochs", "1"])
+    assert exit_info.value.code == 2
+    assert f"argument --threads: expected a positive whole number, got '{bad}'" in capsys.readouterr().err
+
+
+def _timeout_seen(code: str, env_value: str | None) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_THREAD_TIMEOUT"}
+    if env_value is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = env_value
+    result = subprocess.run([sys.executable, "-c", code + "; import os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"],
+                            env=env, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_openblas_threads_sleep_at_once_when_minigrad_comes_before_numpy():
+    assert _timeout_seen("import minigrad", None) == "4"
+    assert _timeout_seen("import minigrad", "20") == "20"  # the user's choice is kept
+    assert _timeout_seen("import numpy, minigrad", None) == "None"  # too late to matter: left alone

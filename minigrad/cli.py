@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+import minigrad as mg
+from minigrad import plot, selftest
 from minigrad.cli_build import (
     build_model, first_conv, image_transform, input_shape, limited, load_checkpoint, load_data, make_optimizer,
     make_scheduler, read_checkpoint,
@@ -32,14 +34,14 @@ from minigrad.cli_config import (
     DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TRAIN_DEFAULTS, TRAINING_FLAGS, describe_model, model_config,
     train_settings, training_config, validate_config,
 )
+from minigrad.data import DataLoader, DatasetNotFoundError, DownloadError, IDXError
+from minigrad.training import CHECKPOINT, Resume, evaluate, fit
 
 
 # -- train --------------------------------------------------------------------------------------------------------
 def _checkpoint_to_resume(args, out: Path) -> dict | None:
     """With --resume the checkpoint in ``out``, checked; without, None once it is sure that no
     checkpoint would be overwritten by accident."""
-    from minigrad.training import CHECKPOINT
-
     if args.resume:
         if not (out / CHECKPOINT).exists():
             raise FileNotFoundError(f"--resume: there is no {CHECKPOINT} in {out} to continue")
@@ -52,8 +54,6 @@ def _checkpoint_to_resume(args, out: Path) -> dict | None:
 
 def _resume_options(args, overridden: list[str]):
     """What fit takes back from the checkpoint: all of it, except what --override replaced."""
-    from minigrad.training import Resume
-
     if not args.resume:
         return False
     return Resume(optimizer="optimizer" not in overridden, rng="seed" not in overridden,
@@ -81,10 +81,6 @@ def _schedule(args, out: Path, saved: dict | None, optimizer, batches: int) -> t
 
 
 def cmd_train(args) -> int:
-    import minigrad as mg
-    from minigrad.data import DataLoader
-    from minigrad.training import CHECKPOINT, fit
-
     out = Path(args.out or f"runs/{args.model or TRAIN_DEFAULTS['model']}")
     saved_state = _checkpoint_to_resume(args, out)
     if saved_state is not None and saved_state["epoch"] >= args.epochs:
@@ -124,8 +120,6 @@ def cmd_train(args) -> int:
 
 
 def _save_plots(out: Path, before, after, history: dict) -> None:
-    from minigrad import plot
-
     plot.save_filter_comparison(before, after, out / "filters.png")
     plot.save_history(history, out / "curves.png")
     print(f"plots: {out / 'filters.png'}, {out / 'curves.png'}")
@@ -133,9 +127,6 @@ def _save_plots(out: Path, before, after, history: dict) -> None:
 
 # -- the other commands ----------------------------------------------------------------------------------------
 def cmd_evaluate(args) -> int:
-    from minigrad.data import DataLoader
-    from minigrad.training import evaluate
-
     model, config, state = load_checkpoint(args.checkpoint)
     dataset = args.dataset or config.get("dataset", "embedded")
     test_set = load_data(dataset, False, config, args.data_root, args.download, args.mirror)
@@ -146,8 +137,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_graph(args) -> int:
-    import minigrad as mg
-
     config = model_config(args)
     mg.manual_seed(0)
     model = build_model(config)
@@ -168,8 +157,6 @@ def cmd_graph(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    import minigrad as mg
-
     config = model_config(args)
     shape = tuple(args.input_size) if args.input_size else input_shape(config)
     print(mg.summary(build_model(config), shape))
@@ -177,15 +164,10 @@ def cmd_summary(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    from minigrad import selftest
-
     return 0 if selftest.run(quick=args.quick) else 1
 
 
 def cmd_filters(args) -> int:
-    import minigrad as mg
-    from minigrad import plot
-
     if args.checkpoint:
         model, config, state = load_checkpoint(args.checkpoint)
         title = f"{config['model']} conv1 filters after {state.get('epoch', '?')} epochs"
@@ -203,8 +185,6 @@ def cmd_filters(args) -> int:
 def cmd_export(args) -> int:
     """Build the model as ``train`` would (or load a checkpoint, which says which model it holds)
     and write it as ONNX, traced on zero images of ``--batch-size`` (the file takes any batch)."""
-    import minigrad as mg
-
     if args.checkpoint:
         model, config, _ = load_checkpoint(args.checkpoint)
     else:
@@ -355,9 +335,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import minigrad as mg
-    from minigrad.data import DatasetNotFoundError, DownloadError, IDXError
-
     args = parser().parse_args(argv)
     if getattr(args, "threads", None) is not None:
         mg.set_num_threads(args.threads)

@@ -7,7 +7,7 @@ before anything is built, and how ``--resume`` reconciles the command line with 
 >>> validate_config({"model": "lenet5", "num_classes": 3e7}, "c.npz")
 Traceback (most recent call last):
 ...
-minigrad.serialization.CheckpointError: c.npz: config['num_classes'] = 30000000.0: not a whole number from 1 to 10000
+minigrad.errors.CheckpointError: c.npz: config['num_classes'] = 30000000.0: not a whole number from 1 to 10000
 """
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
+
 
 class device:
     """A device name, as ``torch.device``: ``mg.device("cpu")``, ``mg.device("cuda", 0)``.
@@ -131,8 +133,6 @@ def parse_to(args: tuple, kwargs: dict, dtype_of_tensor) -> tuple:
     """``.to(...)``'s arguments as ``(device or None, dtype or None)``: ``.to(device)``,
     ``.to(dtype)``, ``.to(device, dtype)``, ``.to(other_tensor)``, ``.to(device=..., dtype=...)``;
     ``non_blocking`` and ``copy`` are accepted."""
-    import numpy as np
-
     target, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
     kwargs.pop("copy", None)
@@ -157,8 +157,6 @@ def parse_to(args: tuple, kwargs: dict, dtype_of_tensor) -> tuple:
 
 
 def _is_dtype_name(name: str) -> bool:
-    import numpy as np
-
     try:
         np.dtype(name)
     except TypeError:

@@ -12,3 +12,7 @@ class ShapeError(ValueError, RuntimeError):
 
 class TargetError(ValueError, IndexError):
     """A loss got class labels outside ``[0, num_classes)``."""
+
+
+class CheckpointError(ValueError):
+    """A file is not a readable minigrad checkpoint, or an object cannot be saved."""

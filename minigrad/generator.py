@@ -17,6 +17,9 @@ import secrets
 
 import numpy as np
 
+from minigrad.random import default_generator
+from minigrad.tensor import Tensor
+
 DEFAULT_SEED = 67280421310721  # what torch.Generator().initial_seed() returns
 _UINT64 = 2 ** 64
 _STATE_BYTES = 8 + 16 + 16 + 4 + 4  # seed, PCG64 state and increment, the buffered 32-bit half
@@ -63,8 +66,6 @@ class Generator:
 
     def get_state(self):
         """The state as a uint8 Tensor (48 bytes), for ``set_state``."""
-        from minigrad.tensor import Tensor
-
         state = self._rng.bit_generator.state
         raw = (self._seed.to_bytes(8, "little") + state["state"]["state"].to_bytes(16, "little")
                + state["state"]["inc"].to_bytes(16, "little") + int(state["has_uint32"]).to_bytes(4, "little")
@@ -95,8 +96,6 @@ def numpy_generator(generator: "Generator | np.random.Generator | None" = None) 
     """The numpy generator to draw from: ``generator``'s own, or minigrad's global one for ``None``
     (the one ``mg.manual_seed`` reseeds). A ``numpy.random.Generator`` is used as it is."""
     if generator is None:
-        from minigrad.random import default_generator
-
         generator = default_generator()
     if isinstance(generator, Generator):
         return generator._rng

@@ -36,6 +36,7 @@ from minigrad.autograd.engine import topological_order
 from minigrad.autograd.function import Function
 from minigrad.autograd.grad_mode import enable_grad
 from minigrad.autograd.hooks import on_record
+from minigrad.nn.functional.pooling import _divisor
 from minigrad.nn.scope import current_scope
 from minigrad.tensor import Tensor
 
@@ -166,8 +167,6 @@ def _max_pool(g, node, inputs, output):
 
 @converts("AvgPool2d")
 def _avg_pool(g, node, inputs, output):
-    from minigrad.nn.functional.pooling import _divisor
-
     window, divisor = node.attributes["window"], node.attributes["divisor"]
     full = window.kernel[0] * window.kernel[1]
     if window.kernel == window.input_hw and not any(window.padding):
@@ -276,7 +275,7 @@ def _supported() -> str:
 def to_onnx(model, example_input: Tensor, input_names: Sequence[str] | None = None,
             output_names: Sequence[str] | None = None, dynamic_batch: bool = True, opset_version: int = 17):
     """The ``onnx.ModelProto`` that :func:`export` writes (see there)."""
-    import onnx
+    import onnx  # an optional dependency (minigrad[onnx]): imported only when a model is exported
 
     if not isinstance(example_input, Tensor):
         raise TypeError(f"onnx.export: example_input must be a minigrad Tensor, got {type(example_input).__name__}")
@@ -358,7 +357,7 @@ def export(model, example_input: Tensor, f: str | os.PathLike, input_names: Sequ
     equivalent raises :class:`ExportError` naming it and the supported ops. Returns the
     ``onnx.ModelProto``, which has passed ``onnx.checker.check_model``.
     """
-    import onnx
+    import onnx  # optional, as in to_onnx
 
     proto = to_onnx(model, example_input, input_names, output_names, dynamic_batch, opset_version)
     onnx.save(proto, os.fspath(f))

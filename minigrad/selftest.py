@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+from minigrad import nn
 from minigrad._testing import CASES, Case, distinct, normal
 from minigrad.autograd.gradient_check import gradient_error, second_order_error
+from minigrad.models import AlexNet, LeNet5, SimpleConvNet
 
 
 def op_cases() -> list[Case]:
@@ -21,8 +23,6 @@ def op_cases() -> list[Case]:
 
 def _miniature(module) -> tuple[Callable, tuple] | None:
     """A small float64 copy of a layer, and the shape of an input for it."""
-    from minigrad import nn
-
     if isinstance(module, nn.Conv2d):
         groups = module.groups if module.groups in (1, 2) else 1
         layer = nn.Conv2d(2 * groups, 2 * groups, module.kernel_size, module.stride, module.padding, module.dilation, groups).double()
@@ -46,8 +46,6 @@ def _miniature(module) -> tuple[Callable, tuple] | None:
 
 
 def layer_cases() -> list[Case]:
-    from minigrad.models import AlexNet, LeNet5, SimpleConvNet
-
     models = {
         "lenet5": LeNet5(), "lenet5 classic": LeNet5(variant="classic"), "alexnet": AlexNet(),
         "alexnet torchvision": AlexNet(variant="torchvision"), "simpleconvnet": SimpleConvNet(),

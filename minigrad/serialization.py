@@ -56,7 +56,10 @@ except ImportError:  # Windows: stale temporaries are then recognised by their a
 
 import numpy as np
 
+from minigrad.devices import check_device
+from minigrad.errors import CheckpointError
 from minigrad.tensor import Tensor
+from minigrad.torch_checkpoint import bfloat16_to_float32, is_legacy_torch, is_torch_zip, read_torch_zip
 
 MANIFEST = "__minigrad__"
 _ALLOWED_KINDS = "biuf"
@@ -65,10 +68,6 @@ MAX_NPY_HEADER = 10_000  # bytes, numpy's own limit (np.load's max_header_size);
 INFLATE_PIECE = 1 << 16  # compressed bytes fed to zlib at a time: at most ~66 MB come out of one piece
 TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".minigrad-", ".tmp"
 STALE_TEMPORARY_SECONDS = 60
-
-
-class CheckpointError(ValueError):
-    """A file is not a readable minigrad checkpoint, or an object cannot be saved."""
 
 
 def _encode(value: Any, path: str, arrays: dict, depth: int = 0) -> Any:
@@ -245,8 +244,6 @@ def _load_safetensors(content: bytes, path: str) -> dict:
     """A ``.safetensors`` file as ``{name: array}``; bfloat16 is widened to float32 exactly."""
     import safetensors
 
-    from minigrad.torch_checkpoint import bfloat16_to_float32
-
     try:
         # deserialize validates the header (its size, every dtype, shape and offset against the
         # data) before copying anything, so a header that declares huge tensors is refused.
@@ -294,8 +291,6 @@ def save(obj: Any, path: str | os.PathLike, format: str | None = None) -> None:
 
 def _load_torch_zip(path: str, content: bytes) -> Any:
     """Read a ``torch.save`` zip with :mod:`minigrad.torch_checkpoint`, naming ``path`` in errors."""
-    from minigrad.torch_checkpoint import read_torch_zip
-
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return read_torch_zip(archive, len(content))
@@ -319,8 +314,6 @@ def _refuse_foreign_zip(path: str, archive: zipfile.ZipFile) -> None:
 
 
 def _is_torch_zip(content: bytes) -> bool:
-    from minigrad.torch_checkpoint import is_torch_zip
-
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return is_torch_zip(archive)
 
@@ -513,11 +506,7 @@ def load(path: str | os.PathLike, map_location=None, *, weights_only: bool = Tru
     if format is not None and format not in FORMATS:
         raise ValueError(f"mg.load: format must be 'npz' or 'safetensors', got {format!r}")
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
-        from minigrad.devices import check_device
-
         check_device(map_location, "checkpoint")
-    from minigrad.torch_checkpoint import is_legacy_torch
-
     path = os.fspath(path)
     content = _read_file(path)
     if format is None and (path.endswith(".safetensors") or _looks_like_safetensors(content)):

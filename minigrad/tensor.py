@@ -6,15 +6,26 @@ gradients back through the graph into the ``.grad`` of the leaves.
 
 The methods here are one-liners that call the ops in ``minigrad.ops``, where each op's forward
 and backward live side by side.
+
+This module is where the package's one import cycle is closed. Tensor's methods call the ops
+(and the random generators), which build Tensors; the autograd engine, below both, wraps what an
+op's ``forward`` returns in Tensors and refreshes views that an in-place op left stale. So this
+module imports the engine at the top, defines ``Tensor``, and only at its end imports the ops and
+hands ``Tensor`` and the ops' ``refresh_view`` to the engine with
+``minigrad.autograd.function.bind_tensor``. Every other import in minigrad is an ordinary one, at
+the top of its file, towards a lower layer (``docs/architecture.md``).
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Iterator
 
 import numpy as np
 
 from minigrad import _dtype
 from minigrad import devices as _device
+from minigrad.autograd import engine as _engine
+from minigrad.autograd.function import bind_tensor
 from minigrad.errors import DtypeError
 
 
@@ -180,14 +191,10 @@ class Tensor:
         values are freed afterwards unless ``retain_graph=True``; ``create_graph=True`` records
         the backward pass so that the gradients can be differentiated again.
         """
-        from minigrad.autograd.engine import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+        _engine.backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
-        import weakref
-
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that does not require grad")
         if self.grad_fn is None:
@@ -382,43 +389,43 @@ class Tensor:
     # -- in-place ops (see minigrad/ops/inplace.py: versions, rebasing, views) ------------------
     def add_(self, other, *, alpha=1) -> "Tensor":
         other = other if alpha == 1 else other * alpha
-        return self if _fast(self, np.add, other) else _inplace(self, "add_", ops.add, other)
+        return self if _fast_arithmetic(self, np.add, other) else _apply_inplace(self, "add_", ops.add, other)
 
     def sub_(self, other, *, alpha=1) -> "Tensor":
         other = other if alpha == 1 else other * alpha
-        return self if _fast(self, np.subtract, other) else _inplace(self, "sub_", ops.sub, other)
+        return self if _fast_arithmetic(self, np.subtract, other) else _apply_inplace(self, "sub_", ops.sub, other)
 
     def mul_(self, other) -> "Tensor":
-        if _fast(self, np.multiply, other):
+        if _fast_arithmetic(self, np.multiply, other):
             return self
-        return _inplace(self, "mul_", ops.mul, other, saves_self=_requires_grad(other))
+        return _apply_inplace(self, "mul_", ops.mul, other, saves_self=_requires_grad(other))
 
     def div_(self, other, *, rounding_mode=None) -> "Tensor":
         if rounding_mode is not None:
-            return _inplace(self, "div_", ops.div, other, rounding_mode)
-        if self.dtype.kind == "f" and _fast(self, np.true_divide, other):
+            return _apply_inplace(self, "div_", ops.div, other, rounding_mode)
+        if self.dtype.kind == "f" and _fast_arithmetic(self, np.true_divide, other):
             return self
-        return _inplace(self, "div_", ops.div, other, saves_self=_requires_grad(other))
+        return _apply_inplace(self, "div_", ops.div, other, saves_self=_requires_grad(other))
 
     def pow_(self, exponent) -> "Tensor":
-        return _inplace(self, "pow_", ops.pow, exponent, saves_self=True)
+        return _apply_inplace(self, "pow_", ops.pow, exponent, saves_self=True)
 
     def neg_(self) -> "Tensor":
-        return _inplace(self, "neg_", ops.neg)
+        return _apply_inplace(self, "neg_", ops.neg)
 
     def exp_(self) -> "Tensor":
-        return _inplace(self, "exp_", ops.exp)
+        return _apply_inplace(self, "exp_", ops.exp)
 
     def relu_(self) -> "Tensor":
         return ops.relu_(self)
 
     def clamp_(self, min=None, max=None) -> "Tensor":
-        return _inplace(self, "clamp_", ops.clamp, min, max, saves_self=True)
+        return _apply_inplace(self, "clamp_", ops.clamp, min, max, saves_self=True)
 
     clip_ = clamp_
 
     def masked_fill_(self, mask, value) -> "Tensor":
-        return _inplace(self, "masked_fill_", _masked_fill, mask, value)
+        return _apply_inplace(self, "masked_fill_", _masked_fill, mask, value)
 
     def fill_(self, value) -> "Tensor":
         if isinstance(value, Tensor) and value.ndim:
@@ -427,7 +434,7 @@ class Tensor:
             self._data[...] = value._data if isinstance(value, Tensor) else value
             _inplace_ops.bump(self)
             return self
-        return _inplace(self, "fill_", _replace, value)
+        return _apply_inplace(self, "fill_", _replace, value)
 
     def zero_(self) -> "Tensor":
         return self.fill_(0)
@@ -439,31 +446,31 @@ class Tensor:
             np.broadcast_shapes(src.shape, self.shape)
         except ValueError:
             raise RuntimeError(f"copy_: the source of shape {list(src.shape)} can't be broadcast to {list(self.shape)}") from None
-        return _inplace(self, "copy_", _replace, ops.cast(src, self.dtype))
+        return _apply_inplace(self, "copy_", _replace, ops.cast(src, self.dtype))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
         values = _rng(generator).uniform(a, b, self.shape).astype(self.dtype)
-        return _inplace(self, "uniform_", _replace, Tensor._make(values))
+        return _apply_inplace(self, "uniform_", _replace, Tensor._make(values))
 
     def random_(self, low: int = 0, high: int | None = None, *, generator=None) -> "Tensor":
         """Integers drawn uniformly from ``[low, high)`` (``random_(high)`` means ``[0, high)``)."""
         if high is None:
             low, high = 0, low
         values = _rng(generator).integers(low, high, self.shape).astype(self.dtype)
-        return _inplace(self, "random_", _replace, Tensor._make(values))
+        return _apply_inplace(self, "random_", _replace, Tensor._make(values))
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> "Tensor":
         values = (_rng(generator).random(self.shape) < p).astype(self.dtype)
-        return _inplace(self, "bernoulli_", _replace, Tensor._make(values))
+        return _apply_inplace(self, "bernoulli_", _replace, Tensor._make(values))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
         values = _rng(generator).normal(mean, std, self.shape).astype(self.dtype)
-        return _inplace(self, "normal_", _replace, Tensor._make(values))
+        return _apply_inplace(self, "normal_", _replace, Tensor._make(values))
 
     def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None) -> "Tensor":
         """``self[index[i][j]][j] = src[i][j]`` for ``dim=0`` (PyTorch's ``scatter_``); ``value=``
         (or a number as ``src``) writes one number."""
-        return _inplace(self, "scatter_", ops.scatter, dim, index, src if value is None else value)
+        return _apply_inplace(self, "scatter_", ops.scatter, dim, index, src if value is None else value)
 
     def __iadd__(self, other): return self.add_(other)
     def __isub__(self, other): return self.sub_(other)
@@ -696,20 +703,11 @@ def _plain_index_part(part):
     return part._data
 
 
-from minigrad.autograd import function as _function  # noqa: E402
-
-_function._Tensor.cls = Tensor  # graph nodes wrap their outputs in Tensors
-
-from minigrad import ops  # noqa: E402  (the ops need Tensor defined first)
-from minigrad.ops import inplace as _inplace_ops  # noqa: E402
-
-_inplace = _inplace_ops.apply_inplace
 _OPERATORS = {
     np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div", np.power: "pow",
     np.matmul: "matmul", np.floor_divide: "floor_divide", np.remainder: "remainder", np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
     np.greater: "gt", np.greater_equal: "ge",
 }
-_fast = _inplace_ops.fast_arithmetic
 
 
 _TYPE_NAMES = {
@@ -784,6 +782,14 @@ def _masked_fill(current: Tensor, mask, value) -> Tensor:
 
 
 def _rng(generator):
-    from minigrad.generator import numpy_generator
-
     return numpy_generator(generator)
+
+
+# -- the import cycle, closed (see the module docstring) ----------------------------------------------
+from minigrad import ops  # noqa: E402
+from minigrad.generator import numpy_generator  # noqa: E402
+from minigrad.ops import inplace as _inplace_ops  # noqa: E402
+
+_apply_inplace = _inplace_ops.apply_inplace
+_fast_arithmetic = _inplace_ops.fast_arithmetic
+bind_tensor(Tensor, _inplace_ops.refresh_view)

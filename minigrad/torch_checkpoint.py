@@ -36,7 +36,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from minigrad.serialization import CheckpointError
+from minigrad.errors import CheckpointError
 
 # The pickle of torch's legacy (pre-1.6) format starts with this magic number, a LONG1 of 10 bytes.
 LEGACY_MAGIC = b"\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"

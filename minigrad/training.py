@@ -30,11 +30,13 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from minigrad import random as mg_random
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn import functional as F
 from minigrad.nn.utils import clip_grad_norm_
+from minigrad.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.tensor import Tensor
 
@@ -199,8 +201,6 @@ def fit(model, train_loader, optimizer, epochs: int, loss_fn: Callable = F.cross
     loss, or its training loss without a test loader); its state is saved and resumed.
     ``clip_grad_norm`` clips the gradients' total 2-norm to that value before every step.
     """
-    from minigrad.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
-
     verbose = progress if verbose is None else verbose
     history: dict = {"epoch": [], "train_loss": [], "train_accuracy": [], "seconds": []}
     if test_loader is not None:
@@ -280,8 +280,6 @@ def _train_epoch(model, loader, optimizer, loss_fn, epoch: int, epochs: int, pro
     model.train()
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(loader), desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=False, dynamic_ncols=True)
     total_loss, correct, count = 0.0, 0, 0
     for images, labels in loader:

@@ -18,6 +18,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+import minigrad
+
 
 class Input:
     """How to draw one input of a case: its shape and the kind of values it holds.
@@ -123,8 +125,6 @@ class Case:
         return self.name
 
     def minigrad_op(self) -> Callable:
-        import minigrad
-
         return functools.partial(self.op, minigrad)
 
     def torch_op(self, torch) -> Callable | None:
@@ -144,8 +144,6 @@ class Case:
 
     def minigrad_inputs(self, arrays: list[np.ndarray] | None = None) -> tuple:
         """The inputs as minigrad tensors: float64 leaves that require grad, other kinds without."""
-        import minigrad
-
         arrays = self.arrays() if arrays is None else arrays
         return tuple(minigrad.tensor(a, requires_grad=spec.requires_grad) for a, spec in zip(arrays, self.inputs))
 

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from minigrad.autograd import function
 from minigrad.autograd.function import Function, FREED_MESSAGE
 from minigrad.autograd.grad_mode import grad_state
 from minigrad.autograd.hooks import callbacks
@@ -49,10 +50,8 @@ def topological_order(roots: Iterable[Function]) -> list[Function]:
 def _as_grad_tensor(grad, like_shape: tuple, like_dtype: np.dtype, node: Function, position: int):
     """``grad`` (from ``node``'s backward, for its input ``position``) checked against the
     shape and dtype of the tensor it belongs to."""
-    from minigrad.tensor import Tensor
-
-    if not isinstance(grad, Tensor):
-        grad = Tensor._make(np.asarray(grad, dtype=like_dtype))
+    if not isinstance(grad, function.Tensor):
+        grad = function.Tensor._make(np.asarray(grad, dtype=like_dtype))
     data = grad._data
     if data.shape != like_shape:
         raise RuntimeError(
@@ -66,12 +65,10 @@ def _as_grad_tensor(grad, like_shape: tuple, like_dtype: np.dtype, node: Functio
 
 def _hooked(hook, grad):
     """``hook(grad)``: its result replaces the gradient, which must keep its shape (PyTorch's rule)."""
-    from minigrad.tensor import Tensor
-
     result = hook(grad)
     if result is None:
         return grad
-    if not isinstance(result, Tensor):
+    if not isinstance(result, function.Tensor):
         raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a {type(result).__name__}; "
                            "a gradient hook must return a Tensor or None")
     if result.shape != grad.shape:
@@ -83,8 +80,6 @@ def _hooked(hook, grad):
 
 
 def _root_gradients(outputs: Sequence, grad_outputs: Sequence | None) -> list:
-    from minigrad.tensor import Tensor
-
     grads = []
     for i, out in enumerate(outputs):
         if not out.requires_grad:
@@ -100,10 +95,10 @@ def _root_gradients(outputs: Sequence, grad_outputs: Sequence | None) -> list:
                     f"shape {out.shape}; pass gradient= (a tensor of that shape) or reduce the "
                     "output first, e.g. out.sum().backward()"
                 )
-            grads.append(Tensor._make(np.ones(out.shape, dtype=out.dtype)))
+            grads.append(function.Tensor._make(np.ones(out.shape, dtype=out.dtype)))
         else:
-            if not isinstance(given, Tensor):
-                given = Tensor._make(np.array(given, dtype=out.dtype))
+            if not isinstance(given, function.Tensor):
+                given = function.Tensor._make(np.array(given, dtype=out.dtype))
             if given.shape != out.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {given.shape} and "
@@ -133,8 +128,6 @@ class _Pass:
         slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
 
     def add_to_leaf(self, leaf, grad, incoming: list) -> None:
-        from minigrad.tensor import Tensor
-
         hooks = leaf._hooks
         if hooks:
             for hook in hooks:
@@ -153,11 +146,11 @@ class _Pass:
             if self._may_be_shared(data, incoming):
                 data = data.copy()
             self.leaf_arrays.add(id(data))
-            leaf.grad = Tensor._make(data)
+            leaf.grad = function.Tensor._make(data)
         elif leaf.grad._data.flags.writeable and leaf.grad.shape == data.shape:
             leaf.grad._data += data
         else:
-            leaf.grad = Tensor._make(leaf.grad._data + data)
+            leaf.grad = function.Tensor._make(leaf.grad._data + data)
 
     def _may_be_shared(self, data: np.ndarray, incoming: list) -> bool:
         # A backward may pass its incoming gradient through unchanged (add, reshape, ...); a leaf
@@ -260,15 +253,11 @@ class _Pass:
 
 
 def _zeros(shape: tuple, dtype: np.dtype):
-    from minigrad.tensor import Tensor
-
-    return Tensor._make(np.zeros(shape, dtype=dtype))
+    return function.Tensor._make(np.zeros(shape, dtype=dtype))
 
 
 def _refresh_views(tensors: list) -> None:
     """A view whose root was changed in place since its grad_fn was made gets a fresh one."""
-    from minigrad.autograd import function
-
     for t in tensors:
         if t._view is not None and t._view[2] != t._vc[0]:
             function.refresh_view(t)
@@ -276,9 +265,7 @@ def _refresh_views(tensors: list) -> None:
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
-    from minigrad.tensor import Tensor
-
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    tensors = [tensors] if isinstance(tensors, function.Tensor) else list(tensors)
     _refresh_views(tensors)
     if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
         grad_tensors = [grad_tensors]
@@ -298,11 +285,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     >>> g.tolist(), mg.autograd.grad(g.sum(), x)[0].tolist()
     ([3.0, 12.0], [6.0, 12.0])
     """
-    from minigrad.tensor import Tensor
-
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    outputs = [outputs] if isinstance(outputs, function.Tensor) else list(outputs)
     _refresh_views(outputs)
-    single_input = isinstance(inputs, Tensor)
+    single_input = isinstance(inputs, function.Tensor)
     inputs = [inputs] if single_input else list(inputs)
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]

@@ -3,19 +3,26 @@
 Every op in minigrad, built in or written by a user, is a subclass of ``Function`` with two
 static methods::
 
-    class Exp(Function):
+    class Power(Function):
         @staticmethod
-        def forward(ctx, x):              # runs on the data, never recorded
-            y = np.exp(x._data)
-            ctx.save_for_backward(y)      # the output itself may be saved
-            return y
+        def forward(ctx, x, exponent):    # runs on the data, never recorded
+            ctx.save_for_backward(x)      # Tensors (inputs or outputs) that backward needs
+            return x._data ** exponent
 
         @staticmethod
         def backward(ctx, grad):          # written with Tensor ops, so it is differentiable too
-            (y,) = ctx.saved_tensors
-            return grad * y
+            (x,) = ctx.saved_tensors
+            return grad * ctx.exponent * x ** (ctx.exponent - 1)
 
-    y = Exp.apply(x)
+    y = Power.apply(x, exponent=3)
+
+What backward needs reaches it by one of two roads. Tensors go through ``save_for_backward``,
+which remembers their versions so that an in-place change in between is caught. Everything else
+is a named attribute of ``ctx``: the keyword arguments of ``apply`` are there already
+(``ctx.exponent``; a name of ``Function``'s own is refused when the class is defined), and
+``forward`` sets any other (``ctx.input_shape = x.shape``). What ``forward`` set is freed with
+the saved Tensors when the node is released; the keyword arguments stay with the node, and tools
+that show or export an op read them as the read-only mapping ``ctx.attributes``.
 
 ``apply`` runs ``forward`` with recording switched off, wraps the result in Tensors and, when an
 input requires grad, makes the ``ctx`` object the ``grad_fn`` of the outputs. ``ctx`` is thus the
@@ -25,10 +32,16 @@ saved. The engine (``engine.py``) walks these nodes backwards.
 Saved outputs are stored without a reference to their Tensor (which would make a reference
 cycle ``output -> grad_fn -> output``); ``saved_tensors`` rebuilds them with ``grad_fn = ctx``,
 which keeps gradients of gradients exact.
+
+The engine sits below the Tensor class and the ops, yet wraps arrays in Tensors and refreshes
+views that an in-place op left stale. ``minigrad.tensor`` hands it both once, at import, with
+:func:`bind_tensor`; nothing in this package imports the layers above it.
 """
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from types import MappingProxyType
+from typing import Any, Callable
 
 import numpy as np
 
@@ -65,19 +78,23 @@ class _SavedOutput:
         self.version = counter[0]
 
 
-#: set by ``minigrad.ops.inplace``: gives a view whose root was changed in place a fresh grad_fn
-refresh_view = None
+#: the Tensor class and the ops' view refresher, handed over once by ``minigrad.tensor``
+Tensor: type = type(None)
+refresh_view: Callable[[Any], None] = None
 
 
-class _Tensor:
-    """``minigrad.tensor.Tensor``, set when that module is imported (it imports this one)."""
-
-    cls: type = type(None)
+def bind_tensor(tensor_class: type, refresh_view_function: Callable[[Any], None]) -> None:
+    """Give the engine the Tensor class (``forward``'s results are wrapped in it) and the
+    function that gives a view whose root was changed in place a fresh ``grad_fn``
+    (``minigrad.ops.inplace.refresh_view``). Called once, at the end of ``minigrad.tensor``."""
+    global Tensor, refresh_view
+    Tensor = tensor_class
+    refresh_view = refresh_view_function
 
 
 def _output(raw: Any):
     """A Tensor around what ``forward`` returned (an array, a number or a Tensor)."""
-    return _Tensor.cls._make(raw._data if isinstance(raw, _Tensor.cls) else np.asarray(raw))
+    return Tensor._make(raw._data if isinstance(raw, Tensor) else np.asarray(raw))
 
 
 class Function:
@@ -136,14 +153,13 @@ class Function:
         Each saved Tensor's version is remembered: if an in-place op changes it before
         backward, reading ``saved_tensors`` raises instead of using the changed values."""
         self._saved = tensors
-        Tensor = _Tensor.cls
         self._versions = [t._vc[0] if isinstance(t, Tensor) and t._vc is not None else 0 for t in tensors]
 
     def release_saved(self) -> None:
-        """Drop the saved values (and whatever else forward stored on ``ctx``) now, inside
+        """Drop the saved values (and the named attributes forward stored on ``ctx``) now, inside
         ``backward``, once they have been unpacked: the buffers can then be freed as soon as
-        backward's local references go. Does nothing when the graph is being retained
-        (``retain_graph=True`` or ``create_graph=True``)."""
+        backward's local references go; apply's keyword arguments stay readable. Does nothing
+        when the graph is being retained (``retain_graph=True`` or ``create_graph=True``)."""
         if getattr(self, "_may_release", False):
             self._saved = None
             self.__dict__.clear()
@@ -157,7 +173,6 @@ class Function:
         return tuple([self._unpack(item, version) for item, version in zip(saved, self._versions)])
 
     def _unpack(self, item: Any, version: int) -> Any:
-        Tensor = _Tensor.cls
         if isinstance(item, Tensor):
             if item._vc is not None and item._vc[0] != version:
                 self._raise_modified(item, item._vc[0], version)
@@ -165,7 +180,7 @@ class Function:
         if isinstance(item, _SavedOutput):
             if item.counter[0] != item.version:
                 self._raise_modified(item, item.counter[0], item.version)
-            out = _Tensor.cls._make(item._data)
+            out = Tensor._make(item._data)
             if item._data.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = self
@@ -188,7 +203,6 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the arguments and record the node when any input requires grad."""
-        Tensor = _Tensor.cls
         previous = grad_state.enabled
         if previous:
             for a in args:
@@ -200,6 +214,7 @@ class Function:
         ctx._freed = False
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx.needs_input_grad = needs
+        ctx._attrs = kwargs
         grad_state.enabled = False
         try:
             if cls.setup_context is _BASE_SETUP_CONTEXT:
@@ -220,7 +235,6 @@ class Function:
         return output
 
     def _record(self, args: tuple, kwargs: dict, raws: tuple, outputs: tuple) -> None:
-        Tensor = _Tensor.cls
         edges = []
         for a in args:
             if not isinstance(a, Tensor) or not a._requires_grad:
@@ -233,7 +247,6 @@ class Function:
         self._outputs = tuple([(out._data.shape, out._data.dtype) for out in outputs])
         self._hooks = None
         self._retained = None
-        self._attrs = kwargs
         self._may_release = False
         for index, out in enumerate(outputs):
             if out._data.dtype.kind == "f":
@@ -269,9 +282,37 @@ class Function:
         return type(self).__name__
 
     @property
-    def attributes(self) -> dict:
-        """The non-Tensor keyword arguments the op was called with (stride, padding, ...)."""
-        return self._attrs
+    def attributes(self) -> MappingProxyType:
+        """The keyword arguments the op was called with (window, groups, ...), read-only: what
+        graph drawing and ONNX export show of an op's configuration."""
+        return MappingProxyType(self._attrs)
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only when ordinary lookup fails: apply's keyword arguments read as ctx.window.
+        # They stay with the node after it is released, as ``attributes`` does.
+        try:
+            return object.__getattribute__(self, "_attrs")[name]
+        except (AttributeError, KeyError):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A keyword argument of ``forward`` may not shadow what every node has.
+
+        >>> class Labelled(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x, name):
+        ...         return x._data
+        Traceback (most recent call last):
+        ...
+        TypeError: Labelled.forward: argument 'name' has the name of Function.name; ...
+        """
+        super().__init_subclass__(**kwargs)
+        for name in _argument_names(cls.forward):
+            if name in _RESERVED:
+                raise TypeError(
+                    f"{cls.__name__}.forward: argument {name!r} has the name of Function.{name}; backward "
+                    f"reads apply's keyword arguments as ctx.<name>, so give it another name"
+                )
 
     def register_hook(self, output_nr: int, hook) -> None:
         if self._hooks is None:
@@ -283,3 +324,13 @@ class Function:
 
 
 _BASE_SETUP_CONTEXT = Function.setup_context
+_RESERVED = frozenset(dir(Function))
+
+
+def _argument_names(forward: Callable) -> list[str]:
+    try:
+        parameters = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in parameters if p.kind in plain and p.name != "ctx"]

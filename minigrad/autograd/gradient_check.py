@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from minigrad.autograd import function
 from minigrad.autograd.engine import grad as autograd_grad
 from minigrad.autograd.grad_mode import enable_grad, no_grad
 
@@ -34,9 +35,7 @@ def _as_tuple(x) -> tuple:
 
 
 def _float_outputs(outputs: tuple) -> list:
-    from minigrad.tensor import Tensor
-
-    return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
+    return [o for o in outputs if isinstance(o, function.Tensor) and o.dtype.kind == "f"]
 
 
 def _evaluate(func: Callable, inputs: tuple) -> list[np.ndarray]:
@@ -67,8 +66,6 @@ def _numerical_jacobians(func, inputs, diff_positions, eps) -> dict:
 
 
 def _analytical_jacobians(func, inputs, diff_positions) -> dict:
-    from minigrad.tensor import Tensor
-
     outputs = _float_outputs(_as_tuple(func(*inputs)))
     diff_inputs = [inputs[p] for p in diff_positions]
     jacobians = {}
@@ -80,7 +77,7 @@ def _analytical_jacobians(func, inputs, diff_positions) -> dict:
         for j in range(out.numel()):
             seed = np.zeros(out.shape, dtype=out.dtype)
             seed.flat[j] = 1
-            grads = autograd_grad(out, diff_inputs, Tensor._make(seed), retain_graph=True, allow_unused=True)
+            grads = autograd_grad(out, diff_inputs, function.Tensor._make(seed), retain_graph=True, allow_unused=True)
             for position, g in zip(diff_positions, grads):
                 if g is not None:
                     jacobians[(position, k)][:, j] = g._data.astype(np.float64).ravel()
@@ -126,10 +123,8 @@ def _report(func, inputs, position, k, numerical, analytical, eps, atol, rtol, w
 
 
 def _check(func, inputs, eps, atol, rtol, raise_exception, what) -> bool:
-    from minigrad.tensor import Tensor
-
     inputs = _as_tuple(inputs)
-    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, function.Tensor) and t.requires_grad]
     if not diff_positions:
         raise ValueError(f"{what}: expected at least one input tensor that requires grad")
     for position in diff_positions:
@@ -170,16 +165,14 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
 
 def _vector_jacobian_product(func: Callable, inputs: tuple, grad_outputs: Sequence | None):
     """``(inputs, v) -> grad(func(inputs), inputs, v, create_graph=True)`` and its arguments."""
-    from minigrad.tensor import Tensor
-
     inputs = _as_tuple(inputs)
-    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, function.Tensor) and t.requires_grad]
     with enable_grad():
         outputs = [o for o in _float_outputs(_as_tuple(func(*inputs))) if o.requires_grad]
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            Tensor(rng.standard_normal(o.shape).astype(o.dtype), requires_grad=True) for o in outputs
+            function.Tensor(rng.standard_normal(o.shape).astype(o.dtype), requires_grad=True) for o in outputs
         )
     grad_outputs = _as_tuple(grad_outputs)
     count = len(inputs)
@@ -190,7 +183,8 @@ def _vector_jacobian_product(func: Callable, inputs: tuple, grad_outputs: Sequen
             outs = [o for o in _float_outputs(_as_tuple(func(*ins))) if o.requires_grad]
             diff = [ins[p] for p in diff_positions]
             grads = autograd_grad(outs, diff, list(args[count:]), create_graph=True, allow_unused=True)
-        return tuple(g if g is not None else Tensor._make(np.zeros(t.shape, t.dtype)) for g, t in zip(grads, diff))
+        return tuple(g if g is not None else function.Tensor._make(np.zeros(t.shape, t.dtype))
+                     for g, t in zip(grads, diff))
 
     return first_derivative, inputs + grad_outputs
 
@@ -207,10 +201,8 @@ def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, 
 
 def gradient_error(func: Callable, inputs, eps: float = 1e-6) -> float:
     """The largest ``|analytical - numerical|`` over the Jacobians that ``gradcheck`` compares."""
-    from minigrad.tensor import Tensor
-
     inputs = _as_tuple(inputs)
-    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    diff_positions = [i for i, t in enumerate(inputs) if isinstance(t, function.Tensor) and t.requires_grad]
     analytical = _analytical_jacobians(func, inputs, diff_positions)
     numerical = _numerical_jacobians(func, inputs, diff_positions, eps)
     return max((float(np.max(np.abs(a - numerical[k]), initial=0.0)) for k, a in analytical.items()), default=0.0)

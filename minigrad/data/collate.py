@@ -33,6 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from minigrad import _dtype
+from minigrad.ops import stack
 from minigrad.tensor import Tensor
 
 ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -49,9 +50,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shapes[0])} at entry 0 "
                                f"and {list(shape)} at entry {entry}")
     if any(t.requires_grad for t in batch):
-        from minigrad.ops import stack  # recorded by autograd, as torch.stack is
-
-        return stack(list(batch))
+        return stack(list(batch))  # recorded by autograd, as torch.stack is
     return _tensor(np.stack([t._data for t in batch]))
 
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from minigrad.ops.inplace import bump
+from minigrad.ops.versions import bump
 from minigrad.random import default_generator
 from minigrad.tensor import Tensor
 

@@ -1,12 +1,15 @@
 """The tensor operations. Each op is a ``Function`` subclass (forward and backward side by side)
 and a plain function that checks its arguments and calls ``Function.apply``."""
 from minigrad.ops.arithmetic import (
-    add, broadcast_to, cast, clone, div, eq, expand, floor_divide, ge, gt, le, logical_and, logical_not,
-    logical_or, lt, matmul, mul, ne, neg, pow, remainder, sub, sum_to,
+    add, clone, div, eq, floor_divide, ge, gt, le, logical_and, logical_not, logical_or, lt, matmul, mul, ne,
+    neg, pow, remainder, sub,
 )
+from minigrad.ops.broadcast import broadcast_to, expand, sum_to
+from minigrad.ops.conversion import cast
 from minigrad.ops.elementwise import (
-    abs, clamp, cos, exp, log, log_softmax, maximum, minimum, relu, relu_, sigmoid, sign, sin, softmax, sqrt, tanh,
+    abs, clamp, cos, exp, log, maximum, minimum, relu, relu_, sigmoid, sign, sin, sqrt, tanh,
 )
+from minigrad.ops.softmax import log_softmax, softmax
 from minigrad.ops.indexing import gather, getitem, masked_fill, scatter, where
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from minigrad.ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze

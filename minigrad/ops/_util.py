@@ -1,30 +1,14 @@
-"""Helpers shared by the ops: operand conversion with PyTorch's promotion, and ``dim`` parsing."""
+"""Helpers shared by the ops: argument checks and ``dim`` and shape parsing."""
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
 
-from minigrad import _dtype
-from minigrad.tensor import Tensor
-
 
 def is_scalar(x) -> bool:
     """Python numbers and numpy scalars are "weak": they never change a tensor's dtype."""
     return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, np.ndarray)
-
-
-def binary_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors of the dtype PyTorch would compute in."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        dtype = _dtype.result_type(a.dtype, a.ndim, b.dtype, b.ndim)
-    elif isinstance(a, Tensor):
-        b, dtype = _other_operand(a, b, op)
-    elif isinstance(b, Tensor):
-        a, dtype = _other_operand(b, a, op)
-    else:
-        raise TypeError(f"{op}: expected at least one Tensor operand")
-    return cast_to(a, dtype), cast_to(b, dtype)
 
 
 def check_real(value, op: str) -> None:
@@ -34,26 +18,6 @@ def check_real(value, op: str) -> None:
             f"{op}: can't take a complex operand ({type(value).__name__}); minigrad tensors hold bool, "
             "integer or floating-point numbers"
         )
-
-
-def _other_operand(tensor: Tensor, other, op: str):
-    check_real(other, op)
-    if is_scalar(other):
-        dtype = _dtype.scalar_result_type(tensor.dtype, other)
-        return Tensor._make(np.asarray(other, dtype=dtype)), dtype
-    try:
-        other = Tensor(other)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{op}: unsupported operand of type {type(other).__name__}") from error
-    return other, _dtype.result_type(tensor.dtype, tensor.ndim, other.dtype, other.ndim)
-
-
-def cast_to(t: Tensor, dtype: np.dtype) -> Tensor:
-    if t.dtype == dtype:
-        return t
-    from minigrad.ops.arithmetic import cast
-
-    return cast(t, dtype)
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:

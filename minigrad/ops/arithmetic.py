@@ -1,7 +1,7 @@
-"""Arithmetic with numpy broadcasting: ``+ - * / ** @``, negation, casts, comparisons.
+"""Arithmetic with numpy broadcasting: ``+ - * / ** @``, negation, copies, comparisons.
 
 A broadcast operand receives the gradient summed over the dimensions it was broadcast along
-(``sum_to``); ``broadcast_to`` and ``sum_to`` are each other's backward.
+(``sum_to``, in ``broadcast.py``).
 """
 from __future__ import annotations
 
@@ -10,73 +10,17 @@ import numpy as np
 from minigrad import _dtype
 from minigrad import threads
 from minigrad.autograd.function import Function
-from minigrad.ops._util import binary_operands, cast_to, check_real, is_scalar
+from minigrad.autograd.grad_mode import grad_state
+from minigrad.ops._util import check_real, is_scalar
+from minigrad.ops.broadcast import sum_to
+from minigrad.ops.conversion import binary_operands, cast_to
+from minigrad.ops.indexing import where
+from minigrad.ops.shape import Permute
+from minigrad.ops.versions import bump
 from minigrad.tensor import Tensor
 
 
-# -- broadcasting --------------------------------------------------------------------------------
-def _sum_to_shape(x: np.ndarray, shape: tuple) -> np.ndarray:
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
-    )
-    return x.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
-
-
-class SumTo(Function):
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        return _sum_to_shape(x._data, shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return broadcast_to(grad, ctx.input_shape)
-
-
-class BroadcastTo(Function):
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        return np.broadcast_to(x._data, shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return sum_to(grad, ctx.input_shape)
-
-
-def sum_to(x: Tensor, shape: tuple) -> Tensor:
-    """Sum ``x`` down to ``shape`` (the gradient of broadcasting ``shape`` up to ``x.shape``)."""
-    shape = tuple(shape)
-    if x.shape == shape:
-        return x
-    return SumTo.apply(x, shape=shape)
-
-
-def broadcast_to(x: Tensor, shape) -> Tensor:
-    """``x`` broadcast to ``shape`` by numpy's rules (a read-only view)."""
-    shape = tuple(shape)
-    if x.shape == shape:
-        return x
-    try:
-        np.broadcast_shapes(x.shape, shape)
-    except ValueError:
-        raise RuntimeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return BroadcastTo.apply(x, shape=shape)
-
-
-def expand(x: Tensor, *sizes) -> Tensor:
-    """PyTorch's ``expand``: broadcast to ``sizes``, where -1 keeps a dimension."""
-    from minigrad.ops._util import shape_arg
-
-    sizes = shape_arg(sizes)
-    lead = len(sizes) - x.ndim
-    if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least x.ndim ({x.ndim})")
-    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    return broadcast_to(x, shape)
-
-
+# -- + - * / -------------------------------------------------------------------------------------
 def _check_broadcast(a: Tensor, b: Tensor, op: str) -> None:
     try:
         np.broadcast_shapes(a.shape, b.shape)
@@ -87,7 +31,27 @@ def _check_broadcast(a: Tensor, b: Tensor, op: str) -> None:
         ) from None
 
 
-# -- + - * / -------------------------------------------------------------------------------------
+def _binary(function: type[Function], a, b, op: str) -> Tensor:
+    a, b = binary_operands(a, b, op)
+    _check_broadcast(a, b, op)
+    return function.apply(a, b)
+
+
+def write_out(out: Tensor, result: Tensor, op: str) -> Tensor:
+    """Store ``result`` in ``out`` (the ``out=`` argument of an op), as PyTorch: no autograd."""
+    if grad_state.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad; call it without out= (or under mg.no_grad())"
+        )
+    if out.shape != result.shape:
+        out._data = result._data.astype(out.dtype, copy=False)  # resized, as PyTorch does
+    else:
+        out._data[...] = result._data
+    bump(out)
+    return out
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -100,6 +64,12 @@ class Add(Function):
         return sum_to(grad, a_shape), sum_to(grad, b_shape)
 
 
+def add(a, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``a + alpha * b`` with broadcasting."""
+    result = _binary(Add, a, b if alpha == 1 else b * alpha, "add")
+    return result if out is None else write_out(out, result, "add")
+
+
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -110,6 +80,12 @@ class Sub(Function):
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
         return sum_to(grad, a_shape), sum_to(-grad, b_shape) if ctx.needs_input_grad[1] else None
+
+
+def sub(a, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``a - alpha * b`` with broadcasting."""
+    result = _binary(Sub, a, b if alpha == 1 else b * alpha, "sub")
+    return result if out is None else write_out(out, result, "sub")
 
 
 class Mul(Function):
@@ -129,6 +105,12 @@ class Mul(Function):
         return grad_a, grad_b
 
 
+def mul(a, b, *, out: Tensor | None = None) -> Tensor:
+    """``a * b`` with broadcasting."""
+    result = _binary(Mul, a, b, "mul")
+    return result if out is None else write_out(out, result, "mul")
+
+
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -143,58 +125,6 @@ class Div(Function):
         grad_a = sum_to(grad / b, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
         grad_b = sum_to(-grad * a / (b * b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
-
-
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return -x._data
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad
-
-
-def _binary(function: type[Function], a, b, op: str) -> Tensor:
-    a, b = binary_operands(a, b, op)
-    _check_broadcast(a, b, op)
-    return function.apply(a, b)
-
-
-def add(a, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
-    """``a + alpha * b`` with broadcasting."""
-    result = _binary(Add, a, b if alpha == 1 else b * alpha, "add")
-    return result if out is None else write_out(out, result, "add")
-
-
-def sub(a, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
-    """``a - alpha * b`` with broadcasting."""
-    result = _binary(Sub, a, b if alpha == 1 else b * alpha, "sub")
-    return result if out is None else write_out(out, result, "sub")
-
-
-def mul(a, b, *, out: Tensor | None = None) -> Tensor:
-    """``a * b`` with broadcasting."""
-    result = _binary(Mul, a, b, "mul")
-    return result if out is None else write_out(out, result, "mul")
-
-
-def write_out(out: Tensor, result: Tensor, op: str) -> Tensor:
-    """Store ``result`` in ``out`` (the ``out=`` argument of an op), as PyTorch: no autograd."""
-    from minigrad.autograd.grad_mode import grad_state
-    from minigrad.ops.inplace import bump
-
-    if grad_state.enabled and (result.requires_grad or out.requires_grad):
-        raise RuntimeError(
-            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad; call it without out= (or under mg.no_grad())"
-        )
-    if out.shape != result.shape:
-        out._data = result._data.astype(out.dtype, copy=False)  # resized, as PyTorch does
-    else:
-        out._data[...] = result._data
-    bump(out)
-    return out
 
 
 def div(a, b, rounding_mode: str | None = None, *, out: Tensor | None = None) -> Tensor:
@@ -280,6 +210,16 @@ def remainder(a, b) -> Tensor:
     return Remainder.apply(a, b)
 
 
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
 def neg(x: Tensor) -> Tensor:
     return Neg.apply(x)
 
@@ -295,7 +235,7 @@ class PowScalar(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        exponent = ctx.attributes["exponent"]
+        exponent = ctx.exponent
         if exponent == 0:
             return grad * 0
         return grad * (x ** (exponent - 1) * exponent)
@@ -393,28 +333,7 @@ def matmul(a, b, *, out: Tensor | None = None) -> Tensor:
     return MatMul.apply(a, b)
 
 
-# -- dtype changes and copies ---------------------------------------------------------------------
-class Cast(Function):
-    @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.input_dtype = x.dtype
-        return x._data.astype(dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.to(ctx.input_dtype)
-
-
-def cast(x: Tensor, dtype) -> Tensor:
-    """``x`` converted to ``dtype`` (a copy); gradients flow between floating dtypes."""
-    dtype = np.dtype(dtype)
-    if x.dtype == dtype:
-        return x
-    if dtype.kind != "f":
-        return Tensor._make(x._data.astype(dtype))
-    return Cast.apply(x, dtype=dtype)
-
-
+# -- copies ----------------------------------------------------------------------------------------
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
@@ -457,7 +376,3 @@ def ge(a, b): return _compare(a, b, np.greater_equal)
 def logical_and(a, b): return _compare(a, b, np.logical_and)
 def logical_or(a, b): return _compare(a, b, np.logical_or)
 def logical_not(a): return Tensor._make(np.logical_not(a._data))
-
-
-from minigrad.ops.indexing import where  # noqa: E402
-from minigrad.ops.shape import Permute  # noqa: E402

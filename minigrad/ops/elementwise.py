@@ -1,4 +1,5 @@
-"""Elementwise functions and softmax.
+"""Elementwise functions: exp, log, sqrt, sin, cos, abs, sign, tanh, sigmoid, relu, clamp,
+maximum and minimum.
 
 Every backward here is PyTorch's formula written with Tensor ops, e.g. ``tanh``:
 ``grad * (1 - y * y)`` with ``y`` the saved output.
@@ -9,20 +10,13 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import binary_operands, cast_to, check_real, normalize_dim
-from minigrad.ops.arithmetic import sum_to
+from minigrad.ops._util import check_real
+from minigrad.ops.broadcast import sum_to
+from minigrad.ops.conversion import binary_operands, cast_to, to_floating
 from minigrad.ops.indexing import where
-from minigrad.ops.reduction import sum
+from minigrad.ops.inplace import apply_inplace
 from minigrad.tensor import Tensor
 from minigrad.threads import parallel_pass
-
-
-def _floating(x: Tensor, op: str) -> Tensor:
-    if x.dtype.kind == "f":
-        return x
-    if x.dtype.kind in "iub":
-        return cast_to(x, _dtype.get_default_dtype())
-    raise TypeError(f"{op}: unsupported dtype {x.dtype}")
 
 
 class Exp(Function):
@@ -39,6 +33,11 @@ class Exp(Function):
         return grad * y
 
 
+def exp(x: Tensor) -> Tensor:
+    """``e ** x``."""
+    return Exp.apply(to_floating(x, "exp"))
+
+
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
@@ -50,6 +49,11 @@ class Log(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / x
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm (``-inf`` at 0 and ``nan`` below, without warnings, as in PyTorch)."""
+    return Log.apply(to_floating(x, "log"))
 
 
 class Sqrt(Function):
@@ -66,6 +70,11 @@ class Sqrt(Function):
         return grad / (2 * y)
 
 
+def sqrt(x: Tensor) -> Tensor:
+    """Square root."""
+    return Sqrt.apply(to_floating(x, "sqrt"))
+
+
 class Sin(Function):
     @staticmethod
     def forward(ctx, x):
@@ -76,6 +85,11 @@ class Sin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * x.cos()
+
+
+def sin(x: Tensor) -> Tensor:
+    """Sine, elementwise (radians)."""
+    return Sin.apply(to_floating(x, "sin"))
 
 
 class Cos(Function):
@@ -90,6 +104,11 @@ class Cos(Function):
         return -grad * x.sin()
 
 
+def cos(x: Tensor) -> Tensor:
+    """Cosine, elementwise (radians)."""
+    return Cos.apply(to_floating(x, "cos"))
+
+
 class Abs(Function):
     @staticmethod
     def forward(ctx, x):
@@ -100,6 +119,11 @@ class Abs(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * sign(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    """Absolute value; the gradient at 0 is 0."""
+    return Abs.apply(x)
 
 
 class Sign(Function):
@@ -114,6 +138,11 @@ class Sign(Function):
         return grad * 0
 
 
+def sign(x: Tensor) -> Tensor:
+    """The sign of each element (-1, 0, 1); its gradient is zero."""
+    return Sign.apply(x)
+
+
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
@@ -125,6 +154,11 @@ class Tanh(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1 - y * y)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh.apply(to_floating(x, "tanh"))
 
 
 class Sigmoid(Function):
@@ -142,6 +176,12 @@ class Sigmoid(Function):
         return grad * (1 - y) * y
 
 
+def sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, finite and warning-free for any input."""
+    return Sigmoid.apply(to_floating(x, "sigmoid"))
+
+
+# -- relu ---------------------------------------------------------------------------------------
 def masked(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``values`` where ``keep``, else 0 (like ``np.where(keep, values, 0)``, which is ten times
     slower on large arrays). Multiplying by the mask is exact unless a dropped value is inf or
@@ -182,6 +222,11 @@ class Relu(Function):
         return ReluBackward.apply(grad, y)
 
 
+def relu(x: Tensor) -> Tensor:
+    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
+    return Relu.apply(x)
+
+
 class ReluInplace(Function):
     """``relu_``: the result is written into the input's memory (and that tensor is saved, with
     its version, for backward)."""
@@ -193,6 +238,11 @@ class ReluInplace(Function):
         return x._data
 
     backward = staticmethod(Relu.backward)
+
+
+def relu_(x: Tensor) -> Tensor:
+    """``relu`` written into ``x``'s memory."""
+    return apply_inplace(x, "relu_", ReluInplace.apply, writes_in_place=True)
 
 
 class ReluBackward(Function):
@@ -216,63 +266,6 @@ class ReluBackward(Function):
         return ReluBackward.apply(grad_grad, y), grad_grad * 0 if ctx.needs_input_grad[1] else None
 
 
-def exp(x: Tensor) -> Tensor:
-    """``e ** x``."""
-    return Exp.apply(_floating(x, "exp"))
-
-
-def log(x: Tensor) -> Tensor:
-    """Natural logarithm (``-inf`` at 0 and ``nan`` below, without warnings, as in PyTorch)."""
-    return Log.apply(_floating(x, "log"))
-
-
-def sqrt(x: Tensor) -> Tensor:
-    """Square root."""
-    return Sqrt.apply(_floating(x, "sqrt"))
-
-
-def sin(x: Tensor) -> Tensor:
-    """Sine, elementwise (radians)."""
-    return Sin.apply(_floating(x, "sin"))
-
-
-def cos(x: Tensor) -> Tensor:
-    """Cosine, elementwise (radians)."""
-    return Cos.apply(_floating(x, "cos"))
-
-
-def abs(x: Tensor) -> Tensor:
-    """Absolute value; the gradient at 0 is 0."""
-    return Abs.apply(x)
-
-
-def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return Tanh.apply(_floating(x, "tanh"))
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``, finite and warning-free for any input."""
-    return Sigmoid.apply(_floating(x, "sigmoid"))
-
-
-def sign(x: Tensor) -> Tensor:
-    """The sign of each element (-1, 0, 1); its gradient is zero."""
-    return Sign.apply(x)
-
-
-def relu(x: Tensor) -> Tensor:
-    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
-    return Relu.apply(x)
-
-
-def relu_(x: Tensor) -> Tensor:
-    """``relu`` written into ``x``'s memory."""
-    from minigrad.ops.inplace import apply_inplace
-
-    return apply_inplace(x, "relu_", ReluInplace.apply, writes_in_place=True)
-
-
 # -- clamp, maximum, minimum ----------------------------------------------------------------------
 class Clamp(Function):
     @staticmethod
@@ -283,7 +276,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        low, high = ctx.attributes["min"], ctx.attributes["max"]
+        low, high = ctx.min, ctx.max
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x._data >= low
@@ -316,7 +309,10 @@ def _clamp_by_tensors(x: Tensor, low, high) -> Tensor:
     return out
 
 
-class Maximum(Function):
+class Extremum(Function):
+    """The elementwise maximum (``largest=True``) or minimum of two tensors; equal inputs share
+    the gradient, as in PyTorch."""
+
     @staticmethod
     def forward(ctx, a, b, largest):
         ctx.save_for_backward(a, b)
@@ -325,8 +321,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        a_loses = a._data < b._data if ctx.attributes["largest"] else a._data > b._data
-        # equal inputs share the gradient, as in PyTorch
+        a_loses = a._data < b._data if ctx.largest else a._data > b._data
         shared = where(Tensor._make(a._data == b._data), grad / 2, grad)
         grad_a = sum_to(where(Tensor._make(a_loses), 0.0, shared), a.shape) if ctx.needs_input_grad[0] else None
         b_loses = ~a_loses & (a._data != b._data)
@@ -337,85 +332,10 @@ class Maximum(Function):
 def maximum(a, b) -> Tensor:
     """Elementwise maximum with broadcasting."""
     a, b = binary_operands(a, b, "maximum")
-    return Maximum.apply(a, b, largest=True)
+    return Extremum.apply(a, b, largest=True)
 
 
 def minimum(a, b) -> Tensor:
     """Elementwise minimum with broadcasting."""
     a, b = binary_operands(a, b, "minimum")
-    return Maximum.apply(a, b, largest=False)
-
-
-# -- softmax ---------------------------------------------------------------------------------------
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        shifted = x._data - x._data.max(axis=dim, keepdims=True)
-        e = np.exp(shifted)
-        y = e / e.sum(axis=dim, keepdims=True)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return y * (grad - sum(grad * y, ctx.attributes["dim"], keepdim=True))
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        shifted = x._data - x._data.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return LogSoftmaxBackward.apply(grad, y, dim=ctx.attributes["dim"])
-
-
-class LogSoftmaxBackward(Function):
-    """``grad - exp(y) * grad.sum(dim)`` for the log-softmax output ``y``, as one node; its own
-    backward is written with Tensor ops, for gradients of gradients."""
-
-    @staticmethod
-    def forward(ctx, grad, y, dim):
-        ctx.save_for_backward(grad, y)
-        return grad._data - np.exp(y._data) * grad._data.sum(axis=dim, keepdims=True)
-
-    @staticmethod
-    def backward(ctx, grad_grad):
-        grad, y = ctx.saved_tensors
-        dim = ctx.attributes["dim"]
-        p = y.exp()
-        # the op is linear in grad: its adjoint is gg - sum(gg * p); and d/dy = -gg * p * sum(grad)
-        grad_of_grad = grad_grad - sum(grad_grad * p, dim, keepdim=True) if ctx.needs_input_grad[0] else None
-        grad_of_y = -(grad_grad * p) * sum(grad, dim, keepdim=True) if ctx.needs_input_grad[1] else None
-        return grad_of_grad, grad_of_y
-
-
-def _softmax_dim(x: Tensor, dim, op: str) -> int:
-    if dim is None:
-        import warnings
-
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-        warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= explicitly", stacklevel=3)
-    return normalize_dim(dim, x.ndim, op)
-
-
-def softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    """``exp(x) / exp(x).sum(dim)``, computed stably (the maximum is subtracted first)."""
-    x = _floating(x, "softmax")
-    if x.ndim == 0:
-        return Softmax.apply(x.reshape(1), dim=0).reshape(())
-    return Softmax.apply(x, dim=_softmax_dim(x, dim, "softmax"))
-
-
-def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    """``x - log(exp(x).sum(dim))``, stable for inputs of any magnitude."""
-    x = _floating(x, "log_softmax")
-    if x.ndim == 0:
-        return LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
-    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, "log_softmax"))
+    return Extremum.apply(a, b, largest=False)

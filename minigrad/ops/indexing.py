@@ -11,7 +11,10 @@ import builtins
 import numpy as np
 
 from minigrad.autograd.function import Function
-from minigrad.ops._util import binary_operands, check_real, normalize_dim
+from minigrad.ops._util import check_real, normalize_dim
+from minigrad.ops.broadcast import sum_to
+from minigrad.ops.conversion import binary_operands, cast
+from minigrad.ops.versions import mark_view, zero_dim_index
 from minigrad.tensor import Tensor, _plain_index
 
 
@@ -20,42 +23,6 @@ def _repeats_possible(index) -> bool:
     return any(
         isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype.kind != "b") for p in parts
     )
-
-
-class GetItem(Function):
-    @staticmethod
-    def forward(ctx, x, index):
-        ctx.input_shape = x.shape
-        try:
-            out = x._data[index]
-            if not isinstance(out, np.ndarray):  # integers only: a 0-d view, as PyTorch's x[0]
-                from minigrad.ops.inplace import zero_dim_index
-
-                out = x._data[zero_dim_index(index)]
-            return out
-        except IndexError as error:
-            raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
-
-    @staticmethod
-    def backward(ctx, grad):
-        return IndexAdd.apply(grad, shape=ctx.input_shape, index=ctx.attributes["index"])
-
-
-class IndexAdd(Function):
-    """Zeros of ``shape`` with ``values`` added at ``index`` (the backward of ``x[index]``)."""
-
-    @staticmethod
-    def forward(ctx, values, shape, index):
-        out = np.zeros(shape, dtype=values.dtype)
-        if _repeats_possible(index):
-            np.add.at(out, index, values._data)
-        else:
-            out[index] = values._data
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return getitem(grad, ctx.attributes["index"])
 
 
 def _is_int(part) -> bool:
@@ -109,17 +76,49 @@ def index_steps(index, ndim: int) -> tuple:
     return (("index", tuple(basic)), ("index", tuple(advanced)))
 
 
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape = x.shape
+        try:
+            out = x._data[index]
+            if not isinstance(out, np.ndarray):  # integers only: a 0-d view, as PyTorch's x[0]
+                out = x._data[zero_dim_index(index)]
+            return out
+        except IndexError as error:
+            raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, shape=ctx.input_shape, index=ctx.index)
+
+
 def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: basic indexing (a view) and integer-array or mask indexing (a copy), with
     PyTorch's rule for integers next to index arrays (see ``index_steps``)."""
-    from minigrad.ops.inplace import mark_view
-
     out = x
     for step in index_steps(index, x.ndim):
         out = GetItem.apply(out, index=step[1])
     if out is not x and out._data.base is not None:
         mark_view(x, out, step)
     return out
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (the backward of ``x[index]``)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        out = np.zeros(shape, dtype=values.dtype)
+        if _repeats_possible(index):
+            np.add.at(out, index, values._data)
+        else:
+            out[index] = values._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.index)
 
 
 # -- gather along a dimension -----------------------------------------------------------------------
@@ -138,26 +137,7 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return ScatterAdd.apply(grad, dim=a["dim"], index=a["index"], shape=ctx.input_shape)
-
-
-class ScatterAdd(Function):
-    """Zeros of ``shape`` with ``values`` added at ``index`` along ``dim`` (gather's backward)."""
-
-    @staticmethod
-    def forward(ctx, values, dim, index, shape):
-        out = np.zeros(shape, dtype=values.dtype)
-        if index.shape[dim] == 1:  # one position per slice: no repeats
-            out[_along(index, dim)] = values._data
-        else:
-            np.add.at(out, _along(index, dim), values._data)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        a = ctx.attributes
-        return gather(grad, a["dim"], Tensor._make(a["index"]))
+        return ScatterAdd.apply(grad, dim=ctx.dim, index=ctx.index, shape=ctx.input_shape)
 
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
@@ -184,6 +164,23 @@ def gather(x: Tensor, dim: int, index) -> Tensor:
     return Gather.apply(x, dim=dim, index=index_data)
 
 
+class ScatterAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index`` along ``dim`` (gather's backward)."""
+
+    @staticmethod
+    def forward(ctx, values, dim, index, shape):
+        out = np.zeros(shape, dtype=values.dtype)
+        if index.shape[dim] == 1:  # one position per slice: no repeats
+            out[_along(index, dim)] = values._data
+        else:
+            np.add.at(out, _along(index, dim), values._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return gather(grad, ctx.dim, Tensor._make(ctx.index))
+
+
 # -- where ---------------------------------------------------------------------------------------
 class Where(Function):
     @staticmethod
@@ -196,8 +193,6 @@ class Where(Function):
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
         a_shape, b_shape = ctx.shapes
-        from minigrad.ops.arithmetic import sum_to
-
         grad_a = sum_to(where(condition, grad, 0.0), a_shape) if ctx.needs_input_grad[1] else None
         grad_b = sum_to(where(condition, 0.0, grad), b_shape) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b
@@ -236,8 +231,6 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got {value.ndim} dimensions")
-        from minigrad.ops.arithmetic import cast
-
         value = cast(value, x.dtype)
     else:
         value = Tensor._make(np.asarray(value).astype(x.dtype))
@@ -265,17 +258,14 @@ class Scatter(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
         grad_x = grad_src = None
         if ctx.needs_input_grad[0]:
             ones = Tensor._make(np.ones((), dtype=grad.dtype))
-            grad_x = Scatter.apply(grad, ones * 0, dim=a["dim"], index=a["index"])
+            grad_x = Scatter.apply(grad, ones * 0, dim=ctx.dim, index=ctx.index)
         if ctx.needs_input_grad[1]:
-            grad_src = gather(grad, a["dim"], Tensor._make(a["index"]))
+            grad_src = gather(grad, ctx.dim, Tensor._make(ctx.index))
             src_shape = ctx.src_shape
             if grad_src.shape != src_shape:
-                from minigrad.ops.arithmetic import sum_to
-
                 if len(src_shape) == 0:
                     grad_src = sum_to(grad_src, ())
                 else:  # src larger than index: the part of src that was not used gets zero
@@ -308,8 +298,6 @@ def scatter(x: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
     if index_data.size and (index_data.min() < -x.shape[dim] or index_data.max() >= x.shape[dim]):
         raise IndexError(f"scatter: index out of range for dimension {dim} of size {x.shape[dim]}")
     if isinstance(src, Tensor):
-        from minigrad.ops.arithmetic import cast
-
         src = cast(src, x.dtype)
         if src.ndim and any(i > s for i, s in zip(index_data.shape, src.shape)):
             raise RuntimeError(f"scatter: index shape {index_data.shape} is larger than src shape {src.shape}")

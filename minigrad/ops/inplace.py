@@ -18,6 +18,9 @@ Three facts make in-place updates safe:
   step. A view whose root changed since its ``grad_fn`` was made gets a fresh one from the root
   the next time an op records it.
 
+The counters and the view records themselves are kept by ``versions.py``, which the shape and
+indexing ops use too.
+
 A leaf that requires grad (a parameter) may only be changed in place under ``mg.no_grad()``, as
 in PyTorch: elsewhere the op raises.
 """
@@ -28,23 +31,14 @@ from typing import Callable
 import numpy as np
 
 from minigrad import _dtype
-from minigrad.autograd import function as _function
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Function, _SavedOutput
 from minigrad.autograd.grad_mode import grad_state
+from minigrad.ops.broadcast import broadcast_to, sum_to
+from minigrad.ops.conversion import cast
+from minigrad.ops.indexing import GetItem, index_steps
+from minigrad.ops.shape import Permute, Reshape
+from minigrad.ops.versions import bump, counter, zero_dim_index
 from minigrad.tensor import Tensor
-
-
-# -- version counters -------------------------------------------------------------------------------
-def counter(t: Tensor) -> list:
-    """``t``'s version counter (a one-element list shared with its views), made on first use."""
-    if t._vc is None:
-        t._vc = [0]
-    return t._vc
-
-
-def bump(t: Tensor) -> None:
-    """Record that ``t``'s memory was changed in place."""
-    counter(t)[0] += 1
 
 
 # -- views ----------------------------------------------------------------------------------------------
@@ -60,9 +54,6 @@ def _step_array(array: np.ndarray, step: tuple) -> np.ndarray:
 
 
 def _step_tensor(t: Tensor, step: tuple) -> Tensor:
-    from minigrad.ops.indexing import GetItem
-    from minigrad.ops.shape import Permute, Reshape
-
     kind, arg = step
     if kind == "index":
         return GetItem.apply(t, index=arg)
@@ -71,23 +62,10 @@ def _step_tensor(t: Tensor, step: tuple) -> Tensor:
     return Permute.apply(t, dims=arg)
 
 
-def mark_view(base: Tensor, out: Tensor, step: tuple) -> Tensor:
-    """Make ``out`` (the result of ``step`` applied to ``base``) a view of ``base``'s root when
-    they share memory: same version counter, and the steps to rebuild it from the root."""
-    if out is base or not np.may_share_memory(out._data, base._data):
-        return out
-    if base._view is not None:
-        root, steps = base._view[:2]
-        steps = steps + (step,)
-    else:
-        root, steps = base, (step,)
-    out._vc = counter(root)
-    out._view = (root, steps, out._vc[0], grad_state.enabled)
-    return out
-
-
 def refresh_view(view: Tensor) -> None:
-    """Give a view whose root was changed in place a ``grad_fn`` that reads the new root."""
+    """Give a view whose root was changed in place a ``grad_fn`` that reads the new root. The
+    engine calls it too (``minigrad.tensor`` hands it over with ``bind_tensor``): before it
+    records an op on such a view, and before a backward pass starts from one."""
     root, steps, _, made_with_grad = view._view
     if root._requires_grad and made_with_grad:
         previous = grad_state.enabled
@@ -100,14 +78,6 @@ def refresh_view(view: Tensor) -> None:
             grad_state.enabled = previous
         view.grad_fn, view._output_nr, view._requires_grad = fresh.grad_fn, fresh._output_nr, fresh._requires_grad
     view._view = (root, steps, root._vc[0], made_with_grad)
-
-
-_function.refresh_view = refresh_view
-
-
-def zero_dim_index(index) -> tuple:
-    """An all-integer index with ``...`` appended: numpy then returns a 0-d view, not a scalar."""
-    return (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)
 
 
 def _assign(array: np.ndarray, steps: tuple, value) -> None:
@@ -144,12 +114,10 @@ class SetView(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        steps = ctx.attributes["steps"]
+        steps = ctx.steps
         grad_root = ZeroRegion.apply(grad, steps=steps) if ctx.needs_input_grad[0] else None
         grad_value = None
         if ctx.needs_input_grad[1]:
-            from minigrad.ops.arithmetic import sum_to
-
             region = grad
             for step in steps:
                 region = _step_tensor(region, step)
@@ -171,7 +139,7 @@ class ZeroRegion(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return ZeroRegion.apply(grad, steps=ctx.attributes["steps"])
+        return ZeroRegion.apply(grad, steps=ctx.steps)
 
 
 # -- the in-place ops ---------------------------------------------------------------------------------
@@ -297,7 +265,7 @@ def _saved_output_is(result: Tensor, t: Tensor) -> None:
     if node is None or not node._saved:
         return
     for item in node._saved:
-        if isinstance(item, _function._SavedOutput) and item.counter is result._vc:
+        if isinstance(item, _SavedOutput) and item.counter is result._vc:
             item._data, item.counter, item.version = t._data, counter(t), t._vc[0]
 
 
@@ -322,8 +290,6 @@ def _rewrite_root(root: Tensor, value: Tensor, steps: tuple, bumped: bool = Fals
 
 def setitem(t: Tensor, index, value) -> None:
     """``t[index] = value``: recorded (and differentiable) when ``t`` or ``value`` requires grad."""
-    from minigrad.ops.indexing import index_steps
-
     steps = index_steps(index, t.ndim)
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=t.dtype))
@@ -338,8 +304,6 @@ def setitem(t: Tensor, index, value) -> None:
         bump(t)
         return
     _check_allowed(t, "setitem")
-    from minigrad.ops.arithmetic import broadcast_to, cast
-
     region_shape = _region_shape(t._data, steps)
     if value.dtype != t.dtype:
         value = cast(value, t.dtype)

@@ -16,8 +16,10 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import cast_to, normalize_dims
-from minigrad.ops.arithmetic import broadcast_to, matmul
+from minigrad.ops._util import normalize_dims
+from minigrad.ops.arithmetic import matmul
+from minigrad.ops.broadcast import broadcast_to
+from minigrad.ops.conversion import cast_to
 from minigrad.ops.indexing import where
 from minigrad.ops.reduction import amax, amin, sum
 from minigrad.ops.shape import reshape
@@ -37,7 +39,7 @@ class Norm2(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        dim, keepdim = ctx.attributes["dim"], ctx.attributes["keepdim"]
+        dim, keepdim = ctx.dim, ctx.keepdim
         if not keepdim:
             kept_shape = tuple(1 if i in dim else s for i, s in enumerate(x.shape))
             grad, out = reshape(grad, kept_shape), reshape(out, kept_shape)
@@ -98,42 +100,6 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 # -- einsum -----------------------------------------------------------------------------------------
-class Einsum(Function):
-    """``np.einsum(equation, *operands)`` for an equation in which every operand's subscripts
-    are distinct letters and the sizes agree (``einsum`` below brings any equation to that)."""
-
-    @staticmethod
-    def forward(ctx, *operands, inputs, output):
-        ctx.save_for_backward(*operands)
-        equation = ",".join(inputs) + "->" + output
-        out = np.einsum(equation, *[o._data for o in operands], optimize=len(operands) > 2)
-        return np.array(out, copy=True) if any(np.shares_memory(out, o._data) for o in operands) else out
-
-    @staticmethod
-    def backward(ctx, grad):
-        operands = ctx.saved_tensors
-        inputs, output = ctx.attributes["inputs"], ctx.attributes["output"]
-        grads = []
-        for i, (operand, letters) in enumerate(zip(operands, inputs)):
-            if not ctx.needs_input_grad[i]:
-                grads.append(None)
-                continue
-            others = [(o, s) for j, (o, s) in enumerate(zip(operands, inputs)) if j != i]
-            seen = set(output).union(*[s for _, s in others])
-            # letters only this operand had were summed over it alone: the gradient is constant along them
-            reached = "".join(c for c in letters if c in seen)
-            partial = _einsum([grad] + [o for o, _ in others], [output] + [s for _, s in others], reached)
-            if reached != letters:
-                shape = tuple(operand.shape[k] if c in seen else 1 for k, c in enumerate(letters))
-                partial = broadcast_to(reshape(partial, shape), operand.shape)
-            grads.append(partial)
-        return tuple(grads)
-
-
-def _einsum(operands: list, inputs: list, output: str) -> Tensor:
-    return Einsum.apply(*operands, inputs=tuple(inputs), output=output)
-
-
 def _parse(equation: str, operands: list) -> tuple[list, str]:
     """Subscripts per operand and for the output, with ``...`` replaced by capital letters
     (the same letters, right-aligned, for every operand) and the implicit output made explicit
@@ -160,6 +126,55 @@ def _parse(equation: str, operands: list) -> tuple[list, str]:
         if c not in "".join(inputs) or output.count(c) > 1:
             raise RuntimeError(f"einsum(): output subscript {c!r} appears more than once or not in the inputs")
     return inputs, output
+
+
+def _distinct(letters: str, t: Tensor) -> tuple[str, Tensor]:
+    """A repeated subscript (``'ii'``) reads a diagonal: take it with ``diagonal`` (which puts it
+    last), until each letter appears once."""
+    while True:
+        repeated = next((c for c in letters if letters.count(c) > 1), None)
+        if repeated is None:
+            return letters, t
+        first = letters.index(repeated)
+        second = letters.index(repeated, first + 1)
+        t = t.diagonal(0, first, second)
+        letters = letters[:first] + letters[first + 1:second] + letters[second + 1:] + repeated
+
+
+class Einsum(Function):
+    """``np.einsum(equation, *operands)`` for an equation in which every operand's subscripts
+    are distinct letters and the sizes agree (``einsum`` below brings any equation to that)."""
+
+    @staticmethod
+    def forward(ctx, *operands, inputs, output):
+        ctx.save_for_backward(*operands)
+        equation = ",".join(inputs) + "->" + output
+        out = np.einsum(equation, *[o._data for o in operands], optimize=len(operands) > 2)
+        return np.array(out, copy=True) if any(np.shares_memory(out, o._data) for o in operands) else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        inputs, output = ctx.inputs, ctx.output
+        grads = []
+        for i, (operand, letters) in enumerate(zip(operands, inputs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [(o, s) for j, (o, s) in enumerate(zip(operands, inputs)) if j != i]
+            seen = set(output).union(*[s for _, s in others])
+            # letters only this operand had were summed over it alone: the gradient is constant along them
+            reached = "".join(c for c in letters if c in seen)
+            partial = _einsum([grad] + [o for o, _ in others], [output] + [s for _, s in others], reached)
+            if reached != letters:
+                shape = tuple(operand.shape[k] if c in seen else 1 for k, c in enumerate(letters))
+                partial = broadcast_to(reshape(partial, shape), operand.shape)
+            grads.append(partial)
+        return tuple(grads)
+
+
+def _einsum(operands: list, inputs: list, output: str) -> Tensor:
+    return Einsum.apply(*operands, inputs=tuple(inputs), output=output)
 
 
 def einsum(equation: str, *operands) -> Tensor:
@@ -190,16 +205,3 @@ def einsum(equation: str, *operands) -> Tensor:
             sizes[c] = max(sizes.get(c, 1), n) if n else 0
     operands = [broadcast_to(t, tuple(sizes[c] for c in s)) for s, t in zip(inputs, operands)]
     return _einsum(operands, inputs, output)
-
-
-def _distinct(letters: str, t: Tensor) -> tuple[str, Tensor]:
-    """A repeated subscript (``'ii'``) reads a diagonal: take it with ``diagonal`` (which puts it
-    last), until each letter appears once."""
-    while True:
-        repeated = next((c for c in letters if letters.count(c) > 1), None)
-        if repeated is None:
-            return letters, t
-        first = letters.index(repeated)
-        second = letters.index(repeated, first + 1)
-        t = t.diagonal(0, first, second)
-        letters = letters[:first] + letters[first + 1:second] + letters[second + 1:] + repeated

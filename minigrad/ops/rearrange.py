@@ -28,7 +28,7 @@ class Flip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return Flip.apply(grad, dims=ctx.attributes["dims"])
+        return Flip.apply(grad, dims=ctx.dims)
 
 
 def flip(x: Tensor, dims) -> Tensor:
@@ -49,8 +49,7 @@ class Roll(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return Roll.apply(grad, shifts=tuple(-s for s in a["shifts"]), dims=a["dims"])
+        return Roll.apply(grad, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
 
 
 def roll(x: Tensor, shifts, dims=None) -> Tensor:
@@ -84,7 +83,7 @@ class Repeat(Function):
     @staticmethod
     def backward(ctx, grad):
         # out has shape (r0*s0, r1*s1, ...): split each into (r, s) and sum over the copies r
-        repeats, shape = ctx.attributes["repeats"], ctx.input_shape
+        repeats, shape = ctx.repeats, ctx.input_shape
         sizes = (1,) * (len(repeats) - len(shape)) + shape
         split = reshape(grad, tuple(n for pair in zip(repeats, sizes) for n in pair))
         return reshape(split.sum(tuple(range(0, 2 * len(sizes), 2))), shape)
@@ -216,23 +215,7 @@ class Diagonal(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return DiagonalBackward.apply(grad, shape=ctx.input_shape, offset=a["offset"], dim1=a["dim1"], dim2=a["dim2"])
-
-
-class DiagonalBackward(Function):
-    """Zeros of ``shape`` with ``values`` written on the diagonal (the backward of ``diagonal``)."""
-
-    @staticmethod
-    def forward(ctx, values, shape, offset, dim1, dim2):
-        out = np.zeros(shape, dtype=values.dtype)
-        out[_diagonal_positions(shape, offset, dim1, dim2)] = values._data
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        a = ctx.attributes
-        return Diagonal.apply(grad, offset=a["offset"], dim1=a["dim1"], dim2=a["dim2"])
+        return DiagonalBackward.apply(grad, shape=ctx.input_shape, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)
 
 
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -252,6 +235,20 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     return Diagonal.apply(x, offset=int(offset), dim1=d1, dim2=d2)
 
 
+class DiagonalBackward(Function):
+    """Zeros of ``shape`` with ``values`` written on the diagonal (the backward of ``diagonal``)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, offset, dim1, dim2):
+        out = np.zeros(shape, dtype=values.dtype)
+        out[_diagonal_positions(shape, offset, dim1, dim2)] = values._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, offset=ctx.offset, dim1=ctx.dim1, dim2=ctx.dim2)
+
+
 # -- triangles ----------------------------------------------------------------------------------------
 class Triangle(Function):
     """The lower (``upper=False``) or upper triangle of the last two dimensions, zeros elsewhere."""
@@ -262,7 +259,7 @@ class Triangle(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return Triangle.apply(grad, **ctx.attributes)
+        return Triangle.apply(grad, diagonal=ctx.diagonal, upper=ctx.upper)
 
 
 def _triangle(x: Tensor, diagonal: int, upper: bool, op: str) -> Tensor:

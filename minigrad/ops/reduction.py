@@ -14,7 +14,8 @@ import numpy as np
 
 from minigrad.autograd.function import Function
 from minigrad.ops._util import normalize_dim, normalize_dims
-from minigrad.ops.arithmetic import broadcast_to
+from minigrad.ops.broadcast import broadcast_to
+from minigrad.ops.elementwise import maximum, minimum
 from minigrad.ops.indexing import ScatterAdd
 from minigrad.ops.shape import reshape
 from minigrad.tensor import Tensor
@@ -35,7 +36,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         shape = ctx.input_shape
-        kept = reshape(grad, _kept_shape(shape, ctx.attributes["dim"]))
+        kept = reshape(grad, _kept_shape(shape, ctx.dim))
         return broadcast_to(kept, shape)
 
 
@@ -80,7 +81,7 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
 
 
 # -- extreme values ---------------------------------------------------------------------------------
-class Amax(Function):
+class AmaxAmin(Function):
     """Largest (or smallest) values over ``dim``; tied extremes share the gradient equally."""
 
     @staticmethod
@@ -95,9 +96,16 @@ class Amax(Function):
     def backward(ctx, grad):
         x, kept = ctx.saved_tensors[0]._data, ctx.kept
         mask = (x == kept) | (np.isnan(x) & np.isnan(kept))
-        count = mask.sum(axis=ctx.attributes["dim"], keepdims=True).astype(grad.dtype)
+        count = mask.sum(axis=ctx.dim, keepdims=True).astype(grad.dtype)
         spread = reshape(grad, kept.shape) / Tensor._make(count)
         return broadcast_to(spread, x.shape) * Tensor._make(mask)
+
+
+def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
+    axes = normalize_dims(dim, x.ndim, op)
+    if x._data.size == 0:
+        raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+    return AmaxAmin.apply(x, dim=axes, keepdim=keepdim, largest=largest)
 
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -110,14 +118,7 @@ def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _extreme(x, dim, keepdim, largest=False, op="amin")
 
 
-def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, op: str) -> Tensor:
-    axes = normalize_dims(dim, x.ndim, op)
-    if x._data.size == 0:
-        raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
-    return Amax.apply(x, dim=axes, keepdim=keepdim, largest=largest)
-
-
-class MaxDim(Function):
+class MaxMinAlongDim(Function):
     """Values and indices of the maximum (or minimum) along one dimension."""
 
     @staticmethod
@@ -133,7 +134,7 @@ class MaxDim(Function):
 
     @staticmethod
     def backward(ctx, grad_values, grad_indices):
-        dim = ctx.attributes["dim"]
+        dim = ctx.dim
         kept = reshape(grad_values, ctx.indices.shape)
         return ScatterAdd.apply(kept, dim=dim, index=ctx.indices, shape=ctx.input_shape)
 
@@ -142,8 +143,6 @@ def _max_or_min(x: Tensor, dim, keepdim: bool, largest: bool, op: str):
     if dim is None:
         return _extreme(x, None, False, largest, op)
     if isinstance(dim, Tensor):
-        from minigrad.ops.elementwise import maximum, minimum
-
         return maximum(x, dim) if largest else minimum(x, dim)
     if isinstance(dim, (tuple, list)):
         return _over_several_dims(x, dim, keepdim, op, lambda flat: _max_or_min(flat, -1, False, largest, op))
@@ -152,7 +151,7 @@ def _max_or_min(x: Tensor, dim, keepdim: bool, largest: bool, op: str):
         return ValuesIndices(x, Tensor._make(np.zeros((), dtype=np.int64)))
     if x.shape[axis] == 0:
         raise IndexError(f"{op}: cannot reduce over an empty dimension {axis} of shape {x.shape}")
-    values, indices = MaxDim.apply(x, dim=axis, keepdim=keepdim, largest=largest)
+    values, indices = MaxMinAlongDim.apply(x, dim=axis, keepdim=keepdim, largest=largest)
     return ValuesIndices(values, indices)
 
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import cast_to, normalize_dim
-from minigrad.ops.arithmetic import broadcast_to
+from minigrad.ops._util import normalize_dim
+from minigrad.ops.broadcast import broadcast_to
+from minigrad.ops.conversion import cast_to
 from minigrad.ops.indexing import where
 from minigrad.ops.shape import cat, reshape
 from minigrad.tensor import Tensor
@@ -39,7 +40,7 @@ class Cumsum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _reverse_cumsum(grad, ctx.attributes["dim"])
+        return _reverse_cumsum(grad, ctx.dim)
 
 def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sums along ``dim``: ``out[j] = x[0] + ... + x[j]``.
@@ -62,7 +63,7 @@ class Cumprod(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        dim = ctx.attributes["dim"]
+        dim = ctx.dim
         if not (x._data == 0).any():
             return _reverse_cumsum(grad * out, dim) / x
         return _cumprod_backward_with_zeros(x, grad, dim)
@@ -100,7 +101,7 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        dim, keepdim = ctx.attributes["dim"], ctx.attributes["keepdim"]
+        dim, keepdim = ctx.dim, ctx.keepdim
         kept = grad if keepdim else grad.unsqueeze(dim)
         return broadcast_to(kept, x.shape) * _product_of_others(x, dim)
 

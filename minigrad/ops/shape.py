@@ -8,20 +8,10 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad.autograd.function import Function
-from minigrad.ops._util import cast_to, normalize_dim, shape_arg
-from minigrad.ops.inplace import mark_view
+from minigrad.ops._util import normalize_dim, shape_arg
+from minigrad.ops.conversion import cast_to
+from minigrad.ops.versions import mark_view
 from minigrad.tensor import Tensor
-
-
-class Reshape(Function):
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        return x._data.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return reshape(grad, ctx.input_shape)
 
 
 def _resolve_shape(shape: tuple, size: int, op: str) -> tuple:
@@ -43,6 +33,17 @@ def _resolve_shape(shape: tuple, size: int, op: str) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x._data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.input_shape)
+
+
 def reshape(x: Tensor, *shape) -> Tensor:
     """``x`` with a new shape of the same size; one dimension may be -1."""
     shape = _resolve_shape(shape_arg(shape), x._data.size, "reshape")
@@ -58,7 +59,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return permute(grad, *np.argsort(ctx.attributes["dims"]).tolist())
+        return permute(grad, *np.argsort(ctx.dims).tolist())
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -121,7 +122,7 @@ class Cat(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        dim = ctx.attributes["dim"]
+        dim = ctx.dim
         grads, start = [], 0
         for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
             index = (slice(None),) * dim + (slice(start, start + size),)

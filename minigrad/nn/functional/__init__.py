@@ -2,7 +2,8 @@
 from minigrad.nn.functional._window import get_output_size_policy, set_output_size_policy
 from minigrad.nn.functional.conv import conv2d, fold, unfold
 from minigrad.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
-from minigrad.nn.functional.activation import linear, log_softmax, relu, sigmoid, softmax, tanh
+from minigrad.nn.functional.linear import linear
+from minigrad.nn.functional.activation import log_softmax, relu, sigmoid, softmax, tanh
 from minigrad.nn.functional.dropout import dropout
 from minigrad.nn.functional.normalization import local_response_norm
 from minigrad.nn.functional.batchnorm import batch_norm, group_norm, layer_norm

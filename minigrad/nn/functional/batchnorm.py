@@ -163,8 +163,8 @@ class Normalize(Function):
     @staticmethod
     def backward(ctx, grad, grad_mean, grad_var):
         x, weight = ctx.saved_tensors
-        a = ctx.attributes
-        grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.mean, ctx.invstd, **a)
+        grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.mean, ctx.invstd,
+                                                                 grouping=ctx.grouping, eps=ctx.eps)
         if ctx.needs_input_grad[2]:
             grad_bias = grad_bias.reshape(ctx.bias_shape)
         return grad_x, grad_weight if weight is not None else None, grad_bias if ctx.needs_input_grad[2] else None
@@ -223,8 +223,7 @@ class NormalizeBackward(Function):
     @staticmethod
     def backward(ctx, gg_x, gg_weight, gg_bias):
         grad, x, weight = ctx.saved_tensors
-        a = ctx.attributes
-        grouping, eps = a["grouping"], a["eps"]
+        grouping, eps = ctx.grouping, ctx.eps
         axes, m = grouping.axes, grouping.count
         # recompute the statistics with Tensor ops, so that this backward is differentiable too
         xv = x.reshape(grouping.shape)

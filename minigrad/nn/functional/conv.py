@@ -49,10 +49,10 @@ def im2col(x: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarra
         padded = window.pad(x)
         s_n, s_c, s_h, s_w = padded.strides
         shape, strides = (c, kh, kw, n, oh, ow), (s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w)
-    return _copy(as_strided(padded, shape=shape, strides=strides, writeable=False))
+    return _copy_windows(as_strided(padded, shape=shape, strides=strides, writeable=False))
 
 
-def _copy(windows: np.ndarray) -> np.ndarray:
+def _copy_windows(windows: np.ndarray) -> np.ndarray:
     """A C-contiguous copy of the strided view of every window; a large copy is split between
     threads along the channel axis, or the kernel-row axis when there are few channels."""
     col = np.empty(windows.shape, dtype=windows.dtype)
@@ -100,42 +100,7 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
     return window.crop(image).transpose(1, 0, 2, 3)
 
 
-class Im2col(Function):
-    """``(N, C, H, W)`` -> the column matrix ``(C*KH*KW, N*OH*OW)`` (``unfold``)."""
-
-    @staticmethod
-    def forward(ctx, x, window):
-        return _columns(x._data, window, batch_last=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Col2im.apply(grad, window=ctx.attributes["window"])
-
-
-class Col2im(Function):
-    """The column matrix ``(C*KH*KW, N*OH*OW)`` -> ``(N, C, H, W)``, the adjoint of Im2col (``fold``)."""
-
-    @staticmethod
-    def forward(ctx, col, window):
-        return col2im(_six_d(col._data, window, batch_last=False), window)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Im2col.apply(grad, window=ctx.attributes["window"])
-
-
-# -- conv2d: one node forward, and one per gradient backward ----------------------------------------
-# The three products of a convolution, with W the weight as a (O, C*KH*KW) matrix, col the column
-# matrix and the output as a (O, N*OH*OW) matrix of rows:
-#
-#     forward          rows        = W   @ col
-#     weight gradient  grad_W      = grad_rows @ col.T
-#     input gradient   grad_col    = W.T @ grad_rows,   then col2im
-#
-# With groups, each group of output channels sees its own group of input channels: the matrices
-# become stacks of ``groups`` matrices and the products batched ones.
-
-def _six_d(col: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
+def _as_im2col_6d(col: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
     """The column matrix as the 6-D array of im2col."""
     (kh, kw), (oh, ow) = window.kernel, window.output_hw
     rows, columns = col.shape
@@ -143,112 +108,27 @@ def _six_d(col: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
     return col.reshape((rows // (kh * kw), kh, kw) + ((oh, ow, n) if batch_last else (n, oh, ow)))
 
 
-def _columns(x: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
+def _column_matrix(x: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
+    """im2col as the matrix ``(C*KH*KW, N*OH*OW)`` (columns ordered ``(OH, OW, N)`` when ``batch_last``)."""
     col = im2col(x, window, batch_last)
     return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
 
 
-def _stacked(matrix: np.ndarray, groups: int) -> np.ndarray:
-    """``(R, C)`` -> ``(groups, R // groups, C)``, one matrix per group."""
-    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+def _check_4d(op: str, x: Tensor, what: str = "input") -> None:
+    if x.ndim != 4:
+        raise ShapeError(f"{op}: expected a 4-D {what} (N, C, H, W), got shape {x.shape}")
 
 
-def _t(stack: np.ndarray) -> np.ndarray:
-    return stack.transpose(0, 2, 1)  # a view: BLAS reads it without a copy
-
-
-def _to_output(rows: np.ndarray, n: int, window: Window, batch_last: bool) -> np.ndarray:
-    """The rows ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)``, a transposed view: the memory
-    stays channel-major, and later ops read it in place."""
-    (oh, ow), o = window.output_hw, rows.shape[0]
-    if batch_last:
-        return rows.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
-    return rows.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-
-
-def _to_rows(grad: np.ndarray, batch_last: bool) -> np.ndarray:
-    """The adjoint of :func:`_to_output`: ``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``."""
-    return grad.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(grad.shape[1], -1)
-
-
-class Convolution(Function):
-    """``conv2d`` as one graph node: im2col, one matrix product, the bias.
-
-    The column matrix stays on the node until the weight gradient has used it. Each gradient
-    is a differentiable op of its own (:class:`ConvInputGrad`, :class:`ConvWeightGrad`), so
-    gradients of gradients are convolutions again."""
+class Im2col(Function):
+    """``(N, C, H, W)`` -> the column matrix ``(C*KH*KW, N*OH*OW)`` (``unfold``)."""
 
     @staticmethod
-    def forward(ctx, input, weight, bias, window, groups, batch_last):
-        col = _columns(input._data, window, batch_last)
-        w = weight._data.reshape(weight.shape[0], -1)
-        rows = matmul(_stacked(w, groups), _stacked(col, groups)).reshape(w.shape[0], -1)
-        if bias is not None:
-            rows += bias._data[:, None]  # in place: rows is a new array
-        ctx.col = col if ctx.needs_input_grad[1] else None
-        ctx.save_for_backward(input, weight)
-        return _to_output(rows, input.shape[0], window, batch_last)
+    def forward(ctx, x, window):
+        return _column_matrix(x._data, window, batch_last=False)
 
     @staticmethod
     def backward(ctx, grad):
-        input, weight = ctx.saved_tensors
-        col = ctx.col
-        ctx.release_saved()
-        needs, options = ctx.needs_input_grad, ctx.attributes
-        grad_weight = ConvWeightGrad.apply(grad, input, col, **options) if needs[1] else None
-        col = None  # freed before the input gradient allocates a buffer of the same size
-        grad_input = ConvInputGrad.apply(grad, weight, **options) if needs[0] else None
-        grad_bias = grad.sum((0, 2, 3)) if needs[2] else None
-        return grad_input, grad_weight, grad_bias
-
-
-class ConvInputGrad(Function):
-    """The input gradient of a convolution: col2im of ``W.T @ grad_rows``. It is linear in
-    ``grad`` and in ``weight``, so its own gradients are a convolution and a weight gradient."""
-
-    @staticmethod
-    def forward(ctx, grad, weight, window, groups, batch_last):
-        w = weight._data.reshape(weight.shape[0], -1)
-        grad_rows = _to_rows(grad._data, batch_last)
-        grad_col = matmul(_t(_stacked(w, groups)), _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
-        ctx.save_for_backward(grad, weight)
-        return col2im(_six_d(grad_col, window, batch_last), window, batch_last)
-
-    @staticmethod
-    def backward(ctx, grad_grad):
-        grad, weight = ctx.saved_tensors
-        needs, options = ctx.needs_input_grad, ctx.attributes
-        outer_grad = Convolution.apply(grad_grad, weight, None, **options) if needs[0] else None
-        weight_grad = ConvWeightGrad.apply(grad, grad_grad, None, **options) if needs[1] else None
-        return outer_grad, weight_grad
-
-
-class ConvWeightGrad(Function):
-    """The weight gradient of a convolution: ``grad_rows @ col.T``, from the forward's column
-    matrix ``col`` when it is passed, else from im2col of ``input``."""
-
-    @staticmethod
-    def forward(ctx, grad, input, col, window, groups, batch_last):
-        if col is None:
-            col = _columns(input._data, window, batch_last)
-        grad_rows = _to_rows(grad._data, batch_last)
-        grad_w = matmul(_stacked(grad_rows, groups), _t(_stacked(col, groups)))
-        ctx.save_for_backward(grad, input)
-        kh, kw = window.kernel
-        return grad_w.reshape(grad.shape[1], input.shape[1] // groups, kh, kw)
-
-    @staticmethod
-    def backward(ctx, grad_grad):
-        grad, input = ctx.saved_tensors
-        needs, options = ctx.needs_input_grad, ctx.attributes
-        outer_grad = Convolution.apply(input, grad_grad, None, **options) if needs[0] else None
-        input_grad = ConvInputGrad.apply(grad, grad_grad, **options) if needs[1] else None
-        return outer_grad, input_grad, None
-
-
-def _four_d(op: str, x: Tensor, what: str = "input") -> None:
-    if x.ndim != 4:
-        raise ShapeError(f"{op}: expected a 4-D {what} (N, C, H, W), got shape {x.shape}")
+        return Col2im.apply(grad, window=ctx.window)
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -259,7 +139,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     >>> F.unfold(x, 2, stride=2)[0].tolist()
     [[0.0, 2.0, 8.0, 10.0], [1.0, 3.0, 9.0, 11.0], [4.0, 6.0, 12.0, 14.0], [5.0, 7.0, 13.0, 15.0]]
     """
-    _four_d("unfold", input)
+    _check_4d("unfold", input)
     n, c, h, w = input.shape
     window = make_window("unfold", (h, w), pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
                          pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), channels_shape=(n, c))
@@ -269,6 +149,18 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                    dilation=window.dilation):
         col = Im2col.apply(input, window=window)
         return col.reshape(c * kh * kw, n, oh * ow).permute(1, 0, 2)
+
+
+class Col2im(Function):
+    """The column matrix ``(C*KH*KW, N*OH*OW)`` -> ``(N, C, H, W)``, the adjoint of Im2col (``fold``)."""
+
+    @staticmethod
+    def forward(ctx, col, window):
+        return col2im(_as_im2col_6d(col._data, window, batch_last=False), window)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Im2col.apply(grad, window=ctx.window)
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -298,6 +190,45 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
         return Col2im.apply(col, window=window)
 
 
+# -- conv2d: one node forward, and one per gradient backward ----------------------------------------
+# The three products of a convolution, with W the weight as a (O, C*KH*KW) matrix, col the column
+# matrix and the output as a (O, N*OH*OW) matrix of rows:
+#
+#     forward          rows        = W   @ col
+#     weight gradient  grad_W      = grad_rows @ col.T
+#     input gradient   grad_col    = W.T @ grad_rows,   then col2im
+#
+# With groups, each group of output channels sees its own group of input channels: the matrices
+# become stacks of ``groups`` matrices and the products batched ones.
+def _stacked(matrix: np.ndarray, groups: int) -> np.ndarray:
+    """``(R, C)`` -> ``(groups, R // groups, C)``, one matrix per group."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
+def _transposed_stack(stack: np.ndarray) -> np.ndarray:
+    """Each matrix of the stack transposed: a view, which BLAS reads without a copy."""
+    return stack.transpose(0, 2, 1)
+
+
+def _to_output(rows: np.ndarray, n: int, window: Window, batch_last: bool) -> np.ndarray:
+    """The rows ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)``, a transposed view: the memory
+    stays channel-major, and later ops read it in place."""
+    (oh, ow), o = window.output_hw, rows.shape[0]
+    if batch_last:
+        return rows.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    return rows.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def _to_rows(grad: np.ndarray, batch_last: bool) -> np.ndarray:
+    """The adjoint of :func:`_to_output`: ``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``."""
+    return grad.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(grad.shape[1], -1)
+
+
+def _conv_options(ctx) -> dict:
+    """The keyword arguments a convolution node was made with, for the nodes of its gradients."""
+    return dict(window=ctx.window, groups=ctx.groups, batch_last=ctx.batch_last)
+
+
 def _conv_padding(padding, kernel, dilation) -> tuple[int, int, int, int]:
     if padding == "valid":
         return 0, 0, 0, 0
@@ -309,6 +240,37 @@ def _conv_padding(padding, kernel, dilation) -> tuple[int, int, int, int]:
         return pads[0], pads[1], pads[2], pads[3]
     ph, pw = pair(padding, "padding", "conv2d")
     return ph, ph, pw, pw
+
+
+class Convolution(Function):
+    """``conv2d`` as one graph node: im2col, one matrix product, the bias.
+
+    The column matrix stays on the node until the weight gradient has used it. Each gradient
+    is a differentiable op of its own (:class:`ConvInputGrad`, :class:`ConvWeightGrad`), so
+    gradients of gradients are convolutions again."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, window, groups, batch_last):
+        col = _column_matrix(input._data, window, batch_last)
+        w = weight._data.reshape(weight.shape[0], -1)
+        rows = matmul(_stacked(w, groups), _stacked(col, groups)).reshape(w.shape[0], -1)
+        if bias is not None:
+            rows += bias._data[:, None]  # in place: rows is a new array
+        ctx.col = col if ctx.needs_input_grad[1] else None
+        ctx.save_for_backward(input, weight)
+        return _to_output(rows, input.shape[0], window, batch_last)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        col = ctx.col
+        ctx.release_saved()
+        needs, options = ctx.needs_input_grad, _conv_options(ctx)
+        grad_weight = ConvWeightGrad.apply(grad, input, col, **options) if needs[1] else None
+        col = None  # freed before the input gradient allocates a buffer of the same size
+        grad_input = ConvInputGrad.apply(grad, weight, **options) if needs[0] else None
+        grad_bias = grad.sum((0, 2, 3)) if needs[2] else None
+        return grad_input, grad_weight, grad_bias
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
@@ -353,3 +315,47 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
         # stride 1: columns ordered (OH, OW, N), long contiguous runs (see the module docstring)
         return Convolution.apply(input, weight, bias, window=window, groups=groups, batch_last=window.stride[1] == 1)
+
+
+class ConvInputGrad(Function):
+    """The input gradient of a convolution: col2im of ``W.T @ grad_rows``. It is linear in
+    ``grad`` and in ``weight``, so its own gradients are a convolution and a weight gradient."""
+
+    @staticmethod
+    def forward(ctx, grad, weight, window, groups, batch_last):
+        w = weight._data.reshape(weight.shape[0], -1)
+        grad_rows = _to_rows(grad._data, batch_last)
+        grad_col = matmul(_transposed_stack(_stacked(w, groups)), _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
+        ctx.save_for_backward(grad, weight)
+        return col2im(_as_im2col_6d(grad_col, window, batch_last), window, batch_last)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, weight = ctx.saved_tensors
+        needs, options = ctx.needs_input_grad, _conv_options(ctx)
+        outer_grad = Convolution.apply(grad_grad, weight, None, **options) if needs[0] else None
+        weight_grad = ConvWeightGrad.apply(grad, grad_grad, None, **options) if needs[1] else None
+        return outer_grad, weight_grad
+
+
+class ConvWeightGrad(Function):
+    """The weight gradient of a convolution: ``grad_rows @ col.T``, from the forward's column
+    matrix ``col`` when it is passed, else from im2col of ``input``."""
+
+    @staticmethod
+    def forward(ctx, grad, input, col, window, groups, batch_last):
+        if col is None:
+            col = _column_matrix(input._data, window, batch_last)
+        grad_rows = _to_rows(grad._data, batch_last)
+        grad_w = matmul(_stacked(grad_rows, groups), _transposed_stack(_stacked(col, groups)))
+        ctx.save_for_backward(grad, input)
+        kh, kw = window.kernel
+        return grad_w.reshape(grad.shape[1], input.shape[1] // groups, kh, kw)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, input = ctx.saved_tensors
+        needs, options = ctx.needs_input_grad, _conv_options(ctx)
+        outer_grad = Convolution.apply(input, grad_grad, None, **options) if needs[0] else None
+        input_grad = ConvInputGrad.apply(grad, grad_grad, **options) if needs[1] else None
+        return outer_grad, input_grad, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.function import Function
+from minigrad.ops.inplace import apply_inplace
 from minigrad.random import default_generator
 from minigrad.tensor import Tensor
 
@@ -38,8 +39,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """
     check_probability(p)
     if inplace and training and p > 0.0:
-        from minigrad.ops.inplace import apply_inplace
-
         return apply_inplace(input, "dropout_", dropout, p, training)
     if not training or p == 0.0:
         return input
@@ -94,8 +93,6 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             stacklevel=2,
         )
     if inplace and training and p > 0.0:
-        from minigrad.ops.inplace import apply_inplace
-
         return apply_inplace(input, "dropout2d_", dropout2d, p, training)
     if not training or p == 0.0:
         return input

@@ -16,7 +16,7 @@ from minigrad import ops
 from minigrad.autograd.function import Function
 from minigrad.errors import DtypeError, ShapeError, TargetError
 from minigrad.nn.scope import composite
-from minigrad.ops._util import cast_to
+from minigrad.ops.conversion import cast_to
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -81,38 +81,6 @@ def _reduce(losses: Tensor, reduction: str, denominator=None) -> Tensor:
     return total / (denominator if denominator is not None else losses.numel())
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of the target classes: ``-input[n, target[n]]``, reduced.
-
-    ``input`` holds log-probabilities ``(N, C)`` (or ``(N, C, d1, ...)``, or unbatched ``(C,)``),
-    ``target`` class indices ``(N,)`` (or ``(N, d1, ...)``, or ``()``). With ``weight`` the mean
-    divides by the summed weights of the targets, as in PyTorch; ``ignore_index`` targets count
-    for nothing.
-    """
-    if isinstance(weight, str):  # nll_loss(input, target, "sum")
-        weight, reduction = None, weight
-    with composite("nll_loss", input, target, reduction=reduction):
-        return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
-
-
-def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
-    check_reduction(op, reduction)
-    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-    if input.ndim == 0:
-        raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
-    _check_target(op, input, target, ignore_index)
-    _check_weight(op, weight, input.shape[1 if input.ndim > 1 else 0])
-    ignored = target._data == ignore_index
-    labels, weights = target._data, None
-    if weight is not None or ignored.any():
-        labels = np.where(ignored, 0, labels)
-        weights = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight._data[labels].astype(input.dtype)
-        weights = np.where(ignored, 0, weights)
-    return NllLoss.apply(input, labels=labels, weights=weights, ignored=ignored if ignored.any() else None,
-                         reduction=reduction)
-
-
 def _picks(labels: np.ndarray, class_dim: int) -> tuple:
     """The index that picks ``x[n, labels[n], ...]`` for every sample (and position)."""
     grids = list(np.indices(labels.shape, sparse=True))
@@ -145,7 +113,40 @@ class NllLoss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return NllLossBackward.apply(grad, shape=ctx.input_shape, **ctx.attributes)
+        return NllLossBackward.apply(grad, shape=ctx.input_shape, labels=ctx.labels, weights=ctx.weights,
+                                     ignored=ctx.ignored, reduction=ctx.reduction)
+
+
+def _nll(input, target, weight, ignore_index, reduction, op) -> Tensor:
+    check_reduction(op, reduction)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if input.ndim == 0:
+        raise ShapeError(f"{op}: input must have at least one dimension (the classes)")
+    _check_target(op, input, target, ignore_index)
+    _check_weight(op, weight, input.shape[1 if input.ndim > 1 else 0])
+    ignored = target._data == ignore_index
+    labels, weights = target._data, None
+    if weight is not None or ignored.any():
+        labels = np.where(ignored, 0, labels)
+        weights = np.ones(labels.shape, dtype=input.dtype) if weight is None else weight._data[labels].astype(input.dtype)
+        weights = np.where(ignored, 0, weights)
+    return NllLoss.apply(input, labels=labels, weights=weights, ignored=ignored if ignored.any() else None,
+                         reduction=reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes: ``-input[n, target[n]]``, reduced.
+
+    ``input`` holds log-probabilities ``(N, C)`` (or ``(N, C, d1, ...)``, or unbatched ``(C,)``),
+    ``target`` class indices ``(N,)`` (or ``(N, d1, ...)``, or ``()``). With ``weight`` the mean
+    divides by the summed weights of the targets, as in PyTorch; ``ignore_index`` targets count
+    for nothing.
+    """
+    if isinstance(weight, str):  # nll_loss(input, target, "sum")
+        weight, reduction = None, weight
+    with composite("nll_loss", input, target, reduction=reduction):
+        return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
 class NllLossBackward(Function):
@@ -170,9 +171,8 @@ class NllLossBackward(Function):
 
     @staticmethod
     def backward(ctx, grad_grad):
-        a = ctx.attributes
-        return NllLoss.apply(grad_grad, labels=a["labels"], weights=a["weights"], ignored=a["ignored"],
-                             reduction=a["reduction"])
+        return NllLoss.apply(grad_grad, labels=ctx.labels, weights=ctx.weights, ignored=ctx.ignored,
+                             reduction=ctx.reduction)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
@@ -268,8 +268,6 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 _EPSILON = 1e-12  # PyTorch's eps in the second derivatives of binary_cross_entropy
 _GRAD_FLOOR = float(np.float32(1e-12))  # its floor for x * (1 - x) in the gradient: 1e-12 rounded to float32
-
-
 def _reduce_array(losses: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "none":
         return losses
@@ -348,7 +346,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        weight, reduction = ctx.attributes["weight"], ctx.attributes["reduction"]
+        weight, reduction = ctx.weight, ctx.reduction
         grad_input = grad_target = None
         if ctx.needs_input_grad[0]:
             grad_input = BinaryCrossEntropyBackward.apply(grad, input, target, weight=weight, reduction=reduction)
@@ -374,7 +372,7 @@ class BinaryCrossEntropyBackward(Function):
     @staticmethod
     def backward(ctx, grad_grad):
         grad, x, y = ctx.saved_tensors
-        weight, reduction = ctx.attributes["weight"], ctx.attributes["reduction"]
+        weight, reduction = ctx.weight, ctx.reduction
         needs = ctx.needs_input_grad
         wrt_grad = wrt_input = wrt_target = None
         if needs[0]:
@@ -457,8 +455,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        a = ctx.attributes
-        pos_weight = None if a["pos_weight"] is None else Tensor._make(a["pos_weight"])
+        pos_weight = None if ctx.pos_weight is None else Tensor._make(ctx.pos_weight)
         grad_input = grad_target = None
         if ctx.needs_input_grad[0]:  # sigmoid(x) - y, or (pos_weight * y + 1 - y) * sigmoid(x) - pos_weight * y
             if pos_weight is None:
@@ -466,13 +463,13 @@ class BinaryCrossEntropyWithLogits(Function):
             else:
                 positive = pos_weight * target
                 slope = (positive + 1 - target) * ops.sigmoid(input) - positive
-            grad_input = _weighted_mean(slope * grad, a["weight"], a["reduction"])
+            grad_input = _weighted_mean(slope * grad, ctx.weight, ctx.reduction)
         if ctx.needs_input_grad[1]:
             if pos_weight is None:
                 slope = -input * grad
             else:
                 slope = (LogSigmoid.apply(-input) - LogSigmoid.apply(input) * pos_weight) * grad
-            grad_target = _weighted_mean(slope, a["weight"], a["reduction"])
+            grad_target = _weighted_mean(slope, ctx.weight, ctx.reduction)
         return grad_input, grad_target
 
 

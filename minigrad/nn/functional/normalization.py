@@ -43,8 +43,14 @@ class ChannelWindowSum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return ChannelWindowSum.apply(grad, before=a["after"], after=a["before"])
+        return ChannelWindowSum.apply(grad, before=ctx.after, after=ctx.before)
+
+
+def check_window_size(op: str, size) -> None:
+    """The number of channels ``size`` in the window is a positive int (``nn.LocalResponseNorm``
+    checks it once in ``__init__``, ``local_response_norm`` at every call)."""
+    if not isinstance(size, (int, np.integer)) or size <= 0:
+        raise ShapeError(f"{op}: size must be a positive int, got {size!r}")
 
 
 class LocalResponseNorm(Function):
@@ -68,8 +74,7 @@ class LocalResponseNorm(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_div, grad_d):
         x, out, div, d = ctx.saved_tensors
-        a = ctx.attributes
-        size, alpha, beta = a["size"], a["alpha"], a["beta"]
+        size, alpha, beta = ctx.size, ctx.alpha, ctx.beta
         # chain rule through out = x / div, div = d ** beta, d = k + alpha/size * window_sum(x^2)
         grad_d_total = grad_out * out / d * (-beta) if grad_out is not None else 0
         if grad_div is not None:
@@ -80,13 +85,6 @@ class LocalResponseNorm(Function):
         if grad_out is not None:
             grad_x = grad_out / div + grad_x
         return grad_x
-
-
-def check_window_size(op: str, size) -> None:
-    """The number of channels ``size`` in the window is a positive int (``nn.LocalResponseNorm``
-    checks it once in ``__init__``, ``local_response_norm`` at every call)."""
-    if not isinstance(size, (int, np.integer)) or size <= 0:
-        raise ShapeError(f"{op}: size must be a positive int, got {size!r}")
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:

@@ -20,6 +20,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.autograd.function import Function
+from minigrad.autograd.grad_mode import grad_state
 from minigrad.errors import DtypeError, ShapeError
 from minigrad.nn.functional.loss import LogSigmoid
 from minigrad.nn.scope import composite
@@ -38,13 +39,14 @@ class Pointwise(Function):
     @classmethod
     def forward(cls, ctx, x, **params):
         ctx.save_for_backward(x)
+        ctx.params = params
         with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit
             return np.asarray(cls.compute(x._data, **params), dtype=x.dtype)
 
     @classmethod
     def backward(cls, ctx, grad):
         (x,) = ctx.saved_tensors
-        return cls.gradient(grad, x, **ctx.attributes)
+        return cls.gradient(grad, x, **ctx.params)
 
 
 def pointwise(name: str, compute: Callable, gradient: Callable) -> type[Function]:
@@ -125,8 +127,6 @@ def _in_place(input: Tensor, op: str, function: type[Function], **params) -> Ten
 def _no_negative_slope_in_place(input: Tensor, slope: float, op: str, name: str) -> None:
     """PyTorch's in-place leaky_relu and elu cannot be differentiated with a negative slope (their
     backward reads the output); it raises at backward, minigrad at the call."""
-    from minigrad.autograd.grad_mode import grad_state
-
     if slope < 0 and grad_state.enabled and input.requires_grad:
         raise RuntimeError(
             f"In-place {name} backward calculation is triggered with a negative slope which is not "

@@ -16,6 +16,7 @@ from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_rank
 from minigrad.nn.functional._window import Window, check_window, make_window, pair
+from minigrad.nn.functional.resize import gather_last
 from minigrad.nn.scope import composite
 from minigrad.ops.elementwise import masked
 from minigrad.tensor import Tensor
@@ -188,7 +189,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad, *unused_indices_grad):
         (x,) = ctx.saved_tensors
-        return ScatterTaps.apply(grad, x, arg=ctx.arg, window=ctx.attributes["window"])
+        return ScatterTaps.apply(grad, x, arg=ctx.arg, window=ctx.window)
 
 
 class ScatterTaps(Function):
@@ -202,9 +203,8 @@ class ScatterTaps(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
         zeros = Tensor._make(np.zeros(ctx.input_shape, grad.dtype)) if ctx.needs_input_grad[1] else None
-        return GatherTaps.apply(grad, arg=a["arg"], window=a["window"]), zeros
+        return GatherTaps.apply(grad, arg=ctx.arg, window=ctx.window), zeros
 
 
 class GatherTaps(Function):
@@ -214,8 +214,7 @@ class GatherTaps(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return ScatterTaps.apply(grad, None, arg=a["arg"], window=a["window"])
+        return ScatterTaps.apply(grad, None, arg=ctx.arg, window=ctx.window)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -272,8 +271,7 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        a = ctx.attributes
-        return AvgPoolBackward.apply(grad, x, window=a["window"], divisor=a["divisor"])
+        return AvgPoolBackward.apply(grad, x, window=ctx.window, divisor=ctx.divisor)
 
 
 class AvgPoolBackward(Function):
@@ -286,9 +284,8 @@ class AvgPoolBackward(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
         zeros = Tensor._make(np.zeros(ctx.input_shape, grad.dtype)) if ctx.needs_input_grad[1] else None
-        return AvgPool2d.apply(grad, window=a["window"], divisor=a["divisor"]), zeros
+        return AvgPool2d.apply(grad, window=ctx.window, divisor=ctx.divisor), zeros
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -370,9 +367,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 
 # -- adaptive max pooling -------------------------------------------------------------------------
-from minigrad.nn.functional.resize import gather_last  # noqa: E402  (the gather/scatter pair of resize)
-
-
 def adaptive_windows(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's adaptive windows along one axis: ``[floor(i*size/out), ceil((i+1)*size/out))``."""
     i = np.arange(out)

@@ -41,8 +41,13 @@ class GatherLast(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return ScatterLast.apply(grad, index=a["index"], dims=a["dims"], full=a["full"], shape=ctx.x_shape)
+        return ScatterLast.apply(grad, index=ctx.index, dims=ctx.dims, full=ctx.full, shape=ctx.x_shape)
+
+
+def gather_last(x: Tensor, index: np.ndarray, dims: int, full: bool = False) -> Tensor:
+    """Read ``x`` at the flat positions ``index`` of its last ``dims`` dimensions (see
+    :class:`GatherLast`); differentiable any number of times."""
+    return GatherLast.apply(x, index=np.asarray(index, dtype=np.int64), dims=dims, full=full)
 
 
 class ScatterLast(Function):
@@ -62,14 +67,7 @@ class ScatterLast(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a = ctx.attributes
-        return GatherLast.apply(grad, index=a["index"], dims=a["dims"], full=a["full"])
-
-
-def gather_last(x: Tensor, index: np.ndarray, dims: int, full: bool = False) -> Tensor:
-    """Read ``x`` at the flat positions ``index`` of its last ``dims`` dimensions (see
-    :class:`GatherLast`); differentiable any number of times."""
-    return GatherLast.apply(x, index=np.asarray(index, dtype=np.int64), dims=dims, full=full)
+        return GatherLast.apply(grad, index=ctx.index, dims=ctx.dims, full=ctx.full)
 
 
 def _plane_index(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
@@ -248,7 +246,7 @@ class ConstantPad(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return ConstantPad.apply(grad, pads=tuple(-p for p in ctx.attributes["pads"]), value=0)
+        return ConstantPad.apply(grad, pads=tuple(-p for p in ctx.pads), value=0)
 
 
 def _padded_indices(size: int, before: int, after: int, mode: str) -> np.ndarray:

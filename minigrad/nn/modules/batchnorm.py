@@ -13,7 +13,7 @@ from minigrad.nn import init
 from minigrad.nn.functional.batchnorm import batch_norm, check_num_groups, group_norm, layer_norm
 from minigrad.nn.modules.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops.inplace import bump
+from minigrad.ops.versions import bump
 from minigrad.tensor import Tensor
 
 

@@ -18,10 +18,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from minigrad import devices
 from minigrad.errors import ShapeError
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.scope import current_scope, scope
-from minigrad.ops.inplace import bump
+from minigrad.ops.versions import bump
 from minigrad.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -255,8 +256,6 @@ class Module:
         """``model.to(device)``, ``model.to(dtype)``, ``model.to(device, dtype)``: convert floating
         parameters and buffers to ``dtype`` (e.g. ``mg.float64`` for gradcheck), in place; the
         device must be the CPU."""
-        from minigrad import devices
-
         target, dtype = devices.parse_to(args, dict(kwargs), lambda a: a.dtype if isinstance(a, Tensor) else None)
         devices.check_device(target, "module")
         if dtype is None:
@@ -277,8 +276,6 @@ class Module:
         return self
 
     def cuda(self, device=None) -> "Module":
-        from minigrad import devices
-
         devices.check_device("cuda" if device is None else device, "module")
         return self
 

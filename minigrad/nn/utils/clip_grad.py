@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from minigrad.ops.inplace import bump
+from minigrad.ops.versions import bump
 from minigrad.tensor import Tensor
 
 TensorOrTensors = Tensor | Iterable[Tensor]

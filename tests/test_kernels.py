@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minigrad.nn.functional._window import make_window
-from minigrad.nn.functional.conv import col2im, im2col
+from minigrad.nn.functional.columns import col2im, im2col
 from minigrad.nn.functional.normalization import channel_window_sum
 from minigrad.nn.functional.pooling import gather_taps, max_pool_arrays, scatter_taps, spread_taps, sum_taps
 

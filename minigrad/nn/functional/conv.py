@@ -7,15 +7,7 @@ im2col copies every receptive field of the input into a column, so that the conv
     weight (O, C*KH*KW)          every filter, one per row
     out  = weight @ col -> (O, N*OH*OW) -> (N, O, OH, OW)
 
-minigrad keeps the column matrix with the channel-and-tap axis first, as the 6-D array
-``(C, KH, KW, N, OH, OW)``: it is made in one copy from a strided view of the padded input,
-and neither the product nor its backward needs a transpose of this large buffer.
-
-For stride-1 convolutions the columns are ordered ``(OH, OW, N)`` instead ("batch last"): the
-input is first copied into a padded ``(C, H, W, N)`` buffer, so that each row of windows is one
-contiguous run of ``OW*N`` numbers, and im2col and col2im copy long runs instead of rows of a
-few pixels (LeNet's second convolution: ten). The output then keeps the batch axis last in
-memory, and the next layers (relu, pooling, the next convolution) read it in that order.
+The column matrix and its two memory layouts are in ``columns.py``.
 
 col2im is the adjoint of im2col: each column entry is added back to the pixel it came from.
 It loops over the ``KH*KW`` kernel taps only; each tap adds one strided slab of the image,
@@ -24,94 +16,17 @@ in which no pixel appears twice, so plain ``+=`` is exact without ``np.add.at``.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_groups, check_rank, check_weight_and_bias
 from minigrad.nn.functional._window import Window, check_conv_padding, make_window, pair
+from minigrad.nn.functional.columns import (
+    as_6d, col2im, column_matrix, im2col, output_to_rows, rows_to_output, uses_batch_last,
+)
 from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
-from minigrad.threads import matmul, parallel_for
-
-
-def im2col(x: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarray:
-    """``(N, C, H, W)`` -> ``(C, KH, KW, N, OH, OW)``, every window's pixels (a new array);
-    ``(C, KH, KW, OH, OW, N)`` when ``batch_last``."""
-    n, c = x.shape[:2]
-    (kh, kw), (oh, ow) = window.kernel, window.output_hw
-    (sh, sw), (dh, dw) = window.stride, window.dilation
-    if batch_last:
-        padded = _batch_last_padded(x, window)
-        s_c, s_h, s_w, s_n = padded.strides
-        shape, strides = (c, kh, kw, oh, ow, n), (s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n)
-    else:
-        padded = window.pad(x)
-        s_n, s_c, s_h, s_w = padded.strides
-        shape, strides = (c, kh, kw, n, oh, ow), (s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w)
-    return _copy_windows(as_strided(padded, shape=shape, strides=strides, writeable=False))
-
-
-def _copy_windows(windows: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy of the strided view of every window; a large copy is split between
-    threads along the channel axis, or the kernel-row axis when there are few channels."""
-    col = np.empty(windows.shape, dtype=windows.dtype)
-    axis = 0 if windows.shape[0] >= windows.shape[1] else 1
-
-    def part(start: int, stop: int) -> None:
-        index = (slice(start, stop),) if axis == 0 else (slice(None), slice(start, stop))
-        col[index] = windows[index]
-
-    parallel_for(part, windows.shape[axis], 2 * col.size)
-    return col
-
-
-def _batch_last_padded(x: np.ndarray, window: Window) -> np.ndarray:
-    """``(N, C, H, W)`` -> the zero-padded ``(C, H, W, N)`` array (``x``'s memory when it is
-    already laid out so and needs no padding)."""
-    moved = x.transpose(1, 2, 3, 0)
-    if not any(window.padding) and moved.flags.c_contiguous:
-        return moved
-    top, _, left, _ = window.padding
-    h, w = window.input_hw
-    padded = np.zeros(moved.shape[:1] + window.padded_hw + moved.shape[3:], dtype=x.dtype)
-    padded[:, top:top + h, left:left + w] = moved
-    return padded
-
-
-def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndarray:
-    """``(C, KH, KW, N, OH, OW)`` (or ``(C, KH, KW, OH, OW, N)`` when ``batch_last``) ->
-    ``(N, C, H, W)``: sum each column entry into its pixel."""
-    # accumulate in the order of the columns and hand back a transposed view
-    c, n = col.shape[0], col.shape[-1 if batch_last else 3]
-    image = np.empty((c,) + window.padded_hw + (n,) if batch_last else (c, n) + window.padded_hw, dtype=col.dtype)
-
-    def channels(start: int, stop: int) -> None:  # large images: channel blocks on several threads
-        part = image[start:stop]
-        part.fill(0)
-        for _, i, j in window.taps():
-            rows_cols = window.offset(i, j)
-            target = part[(slice(None), *rows_cols)] if batch_last else part[(..., *rows_cols)]
-            target += col[start:stop, i, j]
-
-    parallel_for(channels, c, 2 * col.size)
-    if batch_last:
-        return window.crop(image.transpose(3, 0, 1, 2))
-    return window.crop(image).transpose(1, 0, 2, 3)
-
-
-def _as_im2col_6d(col: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
-    """The column matrix as the 6-D array of im2col."""
-    (kh, kw), (oh, ow) = window.kernel, window.output_hw
-    rows, columns = col.shape
-    n = columns // (oh * ow)
-    return col.reshape((rows // (kh * kw), kh, kw) + ((oh, ow, n) if batch_last else (n, oh, ow)))
-
-
-def _column_matrix(x: np.ndarray, window: Window, batch_last: bool) -> np.ndarray:
-    """im2col as the matrix ``(C*KH*KW, N*OH*OW)`` (columns ordered ``(OH, OW, N)`` when ``batch_last``)."""
-    col = im2col(x, window, batch_last)
-    return col.reshape(col.shape[0] * col.shape[1] * col.shape[2], -1)
+from minigrad.threads import matmul
 
 
 def _check_4d(op: str, x: Tensor, what: str = "input") -> None:
@@ -124,7 +39,7 @@ class Im2col(Function):
 
     @staticmethod
     def forward(ctx, x, window):
-        return _column_matrix(x._data, window, batch_last=False)
+        return column_matrix(x._data, window, batch_last=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,7 +71,7 @@ class Col2im(Function):
 
     @staticmethod
     def forward(ctx, col, window):
-        return col2im(_as_im2col_6d(col._data, window, batch_last=False), window)
+        return col2im(as_6d(col._data, window, batch_last=False), window)
 
     @staticmethod
     def backward(ctx, grad):
@@ -210,20 +125,6 @@ def _transposed_stack(stack: np.ndarray) -> np.ndarray:
     return stack.transpose(0, 2, 1)
 
 
-def _to_output(rows: np.ndarray, n: int, window: Window, batch_last: bool) -> np.ndarray:
-    """The rows ``(O, N*OH*OW)`` -> the output ``(N, O, OH, OW)``, a transposed view: the memory
-    stays channel-major, and later ops read it in place."""
-    (oh, ow), o = window.output_hw, rows.shape[0]
-    if batch_last:
-        return rows.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
-    return rows.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-
-
-def _to_rows(grad: np.ndarray, batch_last: bool) -> np.ndarray:
-    """The adjoint of :func:`_to_output`: ``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``."""
-    return grad.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(grad.shape[1], -1)
-
-
 def _conv_options(ctx) -> dict:
     """The keyword arguments a convolution node was made with, for the nodes of its gradients."""
     return dict(window=ctx.window, groups=ctx.groups, batch_last=ctx.batch_last)
@@ -251,14 +152,14 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, window, groups, batch_last):
-        col = _column_matrix(input._data, window, batch_last)
+        col = column_matrix(input._data, window, batch_last)
         w = weight._data.reshape(weight.shape[0], -1)
         rows = matmul(_stacked(w, groups), _stacked(col, groups)).reshape(w.shape[0], -1)
         if bias is not None:
             rows += bias._data[:, None]  # in place: rows is a new array
         ctx.col = col if ctx.needs_input_grad[1] else None
         ctx.save_for_backward(input, weight)
-        return _to_output(rows, input.shape[0], window, batch_last)
+        return rows_to_output(rows, input.shape[0], window, batch_last)
 
     @staticmethod
     def backward(ctx, grad):
@@ -313,8 +214,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     window = make_window("conv2d", (h, w), (kh, kw), stride, _conv_padding(padding, (kh, kw), dilation),
                          dilation, channels_shape=(n, c))
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
-        # stride 1: columns ordered (OH, OW, N), long contiguous runs (see the module docstring)
-        return Convolution.apply(input, weight, bias, window=window, groups=groups, batch_last=window.stride[1] == 1)
+        return Convolution.apply(input, weight, bias, window=window, groups=groups, batch_last=uses_batch_last(window))
 
 
 class ConvInputGrad(Function):
@@ -324,10 +224,10 @@ class ConvInputGrad(Function):
     @staticmethod
     def forward(ctx, grad, weight, window, groups, batch_last):
         w = weight._data.reshape(weight.shape[0], -1)
-        grad_rows = _to_rows(grad._data, batch_last)
+        grad_rows = output_to_rows(grad._data, batch_last)
         grad_col = matmul(_transposed_stack(_stacked(w, groups)), _stacked(grad_rows, groups)).reshape(w.shape[1] * groups, -1)
         ctx.save_for_backward(grad, weight)
-        return col2im(_as_im2col_6d(grad_col, window, batch_last), window, batch_last)
+        return col2im(as_6d(grad_col, window, batch_last), window, batch_last)
 
     @staticmethod
     def backward(ctx, grad_grad):
@@ -345,8 +245,8 @@ class ConvWeightGrad(Function):
     @staticmethod
     def forward(ctx, grad, input, col, window, groups, batch_last):
         if col is None:
-            col = _column_matrix(input._data, window, batch_last)
-        grad_rows = _to_rows(grad._data, batch_last)
+            col = column_matrix(input._data, window, batch_last)
+        grad_rows = output_to_rows(grad._data, batch_last)
         grad_w = matmul(_stacked(grad_rows, groups), _transposed_stack(_stacked(col, groups)))
         ctx.save_for_backward(grad, input)
         kh, kw = window.kernel

@@ -22,6 +22,7 @@ from __future__ import annotations
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_groups, check_rank, check_weight_and_bias
 from minigrad.nn.functional._window import Window, check_window, pair, single
+from minigrad.nn.functional.columns import uses_batch_last
 from minigrad.nn.functional.conv import ConvInputGrad, conv2d
 from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
@@ -105,7 +106,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     window = transposed_window(op, input.shape[2:], (kh, kw), stride, padding, output_padding, dilation)
     with composite(op, input, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                    groups=groups, dilation=dilation):
-        out = ConvInputGrad.apply(input, weight, window=window, groups=groups, batch_last=stride[1] == 1)
+        out = ConvInputGrad.apply(input, weight, window=window, groups=groups, batch_last=uses_batch_last(window))
         return out if bias is None else out + bias.reshape(1, out_channels, 1, 1)
 
 

@@ -3,6 +3,7 @@ between threads, which must give exactly the results of the same pass on one thr
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 
 import numpy as np
@@ -70,6 +71,10 @@ def test_set_num_threads_refuses_what_is_not_a_positive_count(bad, restore_threa
 
 
 # -- the BLAS policy ---------------------------------------------------------------------------------
+needs_two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="OpenBLAS caps its threads at the cores: needs 2")
+
+
+@needs_two_cores
 def test_small_products_run_on_one_blas_thread_and_large_ones_on_all(monkeypatch, restore_threads):
     mg.set_num_threads(2)
     small = np.ones((8, 8), np.float32)
@@ -83,6 +88,7 @@ def test_small_products_run_on_one_blas_thread_and_large_ones_on_all(monkeypatch
     assert blas_threads() == 1
 
 
+@needs_two_cores
 def test_product_work_counts_the_broadcast_batch(monkeypatch, restore_threads):
     mg.set_num_threads(2)
     monkeypatch.setattr(threads, "PARALLEL_WORK", 4 * 3 * 5 * 100)

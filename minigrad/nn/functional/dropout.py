@@ -17,12 +17,17 @@ def check_probability(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _scaled_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's arithmetic: each entry holds 1 / (1 - p) (rounded to the dtype) or, with
+    probability ``p``, 0."""
+    draws = default_generator().random(shape, dtype=np.float64 if dtype == np.float64 else np.float32)
+    return np.where(draws >= p, np.array(1, dtype=dtype) / np.array(1 - p, dtype=dtype), 0).astype(dtype)
+
+
 class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p):
-        draws = default_generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
-        # PyTorch's arithmetic: the mask holds 1 / (1 - p) (rounded to the dtype) or 0
-        ctx.mask = np.where(draws >= p, np.array(1, dtype=x.dtype) / np.array(1 - p, dtype=x.dtype), 0).astype(x.dtype)
+        ctx.mask = _scaled_mask(x.shape, p, x.dtype)
         return x._data * ctx.mask
 
     @staticmethod
@@ -47,19 +52,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return Dropout.apply(input, p=p)
 
 
-class ChannelDropout(Function):
+class ChannelDropout(Dropout):
     """Dropout with one draw per ``(n, c)`` channel: the mask has shape ``(N, C, 1, 1)``."""
 
     @staticmethod
     def forward(ctx, x, p):
-        shape = x.shape[:2] + (1,) * (x.ndim - 2)
-        draws = default_generator().random(shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
-        ctx.mask = np.where(draws >= p, np.array(1, dtype=x.dtype) / np.array(1 - p, dtype=x.dtype), 0).astype(x.dtype)
+        ctx.mask = _scaled_mask(x.shape[:2] + (1,) * (x.ndim - 2), p, x.dtype)
         return x._data * ctx.mask
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * Tensor._make(ctx.mask)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

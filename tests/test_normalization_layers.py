@@ -76,6 +76,17 @@ def test_batch_norm_training_steps_then_eval_match_torch(name, shape, momentum, 
     _assert_same_state(ours, theirs)  # evaluation leaves the buffers alone
 
 
+@pytest.mark.parametrize("shape", [(9, 5, 40, 40), (3, 7, 70, 70), (130, 4, 3)])
+def test_batch_norm_in_several_chunks_matches_torch(shape):
+    # large enough for the chunked passes (several chunks, an uneven last one), with and without the
+    # per-channel numbers spread along the pixels; a mean far from zero tests the two-pass variance
+    ours, theirs = _pair("BatchNorm2d" if len(shape) == 4 else "BatchNorm1d", shape[1])
+    r = rng(3)
+    x = r.standard_normal(shape) * 0.5 + 100.0
+    _step(ours, theirs, x, r.standard_normal(shape), 1e-9, 1e-11)
+    _assert_same_state(ours, theirs)
+
+
 @pytest.mark.parametrize("name, shape", BN_CASES)
 def test_batch_norm_without_running_stats_uses_batch_stats_in_both_modes(name, shape):
     ours, theirs = _pair(name, shape[1], track_running_stats=False)

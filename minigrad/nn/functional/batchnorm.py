@@ -100,14 +100,42 @@ def _sample_chunks(shape: tuple) -> list[slice]:
     return [slice(start, start + step) for start in range(0, shape[0], step)]
 
 
-def _centred_sum(xv: np.ndarray, mean: np.ndarray, other: np.ndarray | None, chunks: list[slice]) -> np.ndarray:
-    """Batch norm's ``sum((x - mean) * other)`` (``other`` defaults to ``x - mean``) over the
-    batch and spatial axes, one chunk of samples at a time: ``x - mean`` is never stored whole."""
+# numpy's passes are about three times slower when an operand is broadcast along the innermost
+# axis (a per-channel number against each channel's pixels) than when it is broadcast along an
+# outer axis only (measured in docs/performance.md). So batch norm's per-channel numbers are
+# first spread along the pixels, ``(1, C, 1)`` -> ``(1, C, HW)``, and its passes broadcast them
+# along the samples only. That costs one pass over a single sample per number: worth it from a
+# few samples on.
+def _spread(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Per-channel ``values`` ``(1, C, 1)``, spread along the last axis of ``like`` ``(N, C, HW)``."""
+    if like.shape[0] < 4:
+        return values
+    return np.repeat(values, like.shape[2], axis=2)
+
+
+def _centred(xv: np.ndarray, mean: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``xv - mean`` in ``out``."""
+    return np.subtract(xv, mean, out=out)
+
+
+def _centred_sums(xv: np.ndarray, mean: np.ndarray, g: np.ndarray | None, chunks: list[slice]):
+    """Batch norm's sums over the batch and spatial axes, one chunk of samples at a time (``x -
+    mean`` is never stored whole): ``sum((x - mean)^2)`` when ``g`` is None, else ``sum(g)`` and
+    ``sum((x - mean) * g)``, reading each chunk of ``g`` once."""
+    mean = _spread(mean, xv)
+    buffer = np.empty(xv[chunks[0]].shape, xv.dtype)
     rows = np.empty(xv.shape[:-1], xv.dtype)
+    g_rows = None if g is None else np.empty(xv.shape[:-1], xv.dtype)
     for part in chunks:
-        centred = np.subtract(xv[part], mean)
-        rows[part] = np.einsum("...i,...i->...", centred, centred if other is None else other[part])
-    return _total(rows, (0,))
+        centred = _centred(xv[part], mean, buffer[:len(rows[part])])
+        if g is None:
+            rows[part] = np.einsum("...i,...i->...", centred, centred)
+        else:
+            g_rows[part] = np.einsum("...i->...", g[part])
+            rows[part] = np.einsum("...i,...i->...", centred, g[part])
+    if g is None:
+        return _total(rows, (0,))
+    return _total(g_rows, (0,)), _total(rows, (0,))
 
 
 def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, invstd) -> None:
@@ -116,14 +144,15 @@ def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, i
     if grouping.same_axes:  # batch norm: chunk by chunk, in three passes over x
         chunks = _sample_chunks(xv.shape)
         # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
-        var[...] = _centred_sum(xv, mean, None, chunks) / grouping.count
+        var[...] = _centred_sums(xv, mean, None, chunks) / grouping.count
         invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
-        factor = invstd if w is None else invstd * w  # one factor per channel: a single product
+        # as PyTorch: out = x * alpha + beta, one factor and one term per channel
+        alpha = invstd if w is None else invstd * w
+        beta = -(mean * alpha) if b is None else b - mean * alpha
+        alpha, beta = _spread(alpha, xv), _spread(beta, xv)
         for part in chunks:
-            np.subtract(xv[part], mean, out=out[part])
-            out[part] *= factor
-            if b is not None:
-                out[part] += b
+            np.multiply(xv[part], alpha, out=out[part])
+            out[part] += beta
         return
     centred = np.subtract(xv, mean, out=out)
     var[...] = _sum(centred, centred, grouping.axes) / grouping.count
@@ -173,21 +202,22 @@ class Normalize(Function):
 def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias) -> None:
     """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays."""
     m = grouping.count
-    grad_bias[...] = _sum(g, None, grouping.param_axes)
     if grouping.same_axes:
         # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
         chunks = _sample_chunks(xv.shape)
-        grad_weight[...] = _centred_sum(xv, mean, g, chunks) * invstd
+        grad_bias[...], centred_g = _centred_sums(xv, mean, g, chunks)
+        grad_weight[...] = centred_g * invstd
         scale = invstd if w is None else invstd * w
         coefficient, shift = -(grad_weight * invstd / m), grad_bias / m
+        mean, coefficient, shift, scale = (_spread(v, xv) for v in (mean, coefficient, shift, scale))
         for part in chunks:
-            out = grad_x[part]
-            np.subtract(xv[part], mean, out=out)
+            out = _centred(xv[part], mean, grad_x[part])
             out *= coefficient
             out += g[part]
             out -= shift
             out *= scale
         return
+    grad_bias[...] = _sum(g, None, grouping.param_axes)
     xhat = np.subtract(xv, mean)
     xhat *= invstd
     grad_weight[...] = _sum(g, xhat, grouping.param_axes)

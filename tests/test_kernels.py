@@ -120,3 +120,27 @@ def test_channel_window_sum_equals_loop(before, after):
             if 0 <= d < 5:
                 expected[:, c] += x[:, d]
     np.testing.assert_allclose(channel_window_sum(x, before, after), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, groups", [((4, 3, 12, 12), (6, 3, 3, 3), 1), ((1, 64, 3, 3), (32, 64, 3, 3), 1),
+                                                      ((2, 4, 9, 9), (6, 2, 3, 3), 2)])
+def test_conv_weight_gradient_is_contiguous_and_equals_a_loop(x_shape, w_shape, groups):
+    # both ways of computing it (more pixels than taps, and fewer), checked against a sum over
+    # positions; a non-contiguous weight gradient would cost every optimizer step a transposed copy
+    import minigrad as mg
+    import minigrad.nn.functional as F
+
+    x, w = R.standard_normal(x_shape), R.standard_normal(w_shape)
+    mw = mg.tensor(w, requires_grad=True)
+    out = F.conv2d(mg.tensor(x), mw, padding=1, groups=groups)
+    g = R.standard_normal(out.shape)
+    out.backward(mg.tensor(g))
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    per_group = w_shape[0] // groups
+    expected = np.zeros(w_shape)
+    for o, c, i, j in itertools.product(*(range(n) for n in w_shape)):
+        channel = o // per_group * w_shape[1] + c
+        window = padded[:, channel, i:i + out.shape[2], j:j + out.shape[3]]
+        expected[o, c, i, j] = (window * g[:, o]).sum()
+    assert mw.grad.numpy().flags.c_contiguous
+    np.testing.assert_allclose(mw.grad.numpy(), expected, rtol=1e-12, atol=1e-12)

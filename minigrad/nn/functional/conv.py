@@ -110,7 +110,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 # matrix and the output as a (O, N*OH*OW) matrix of rows:
 #
 #     forward          rows        = W   @ col
-#     weight gradient  grad_W      = grad_rows @ col.T   (computed as (col @ grad_rows.T).T)
+#     weight gradient  grad_W      = grad_rows @ col.T   (or (col @ grad_rows.T).T)
 #     input gradient   grad_col    = W.T @ grad_rows,   then col2im
 #
 # With groups, each group of output channels sees its own group of input channels: the matrices
@@ -246,14 +246,17 @@ class ConvWeightGrad(Function):
     def forward(ctx, grad, input, col, window, groups, batch_last):
         if col is None:
             col = column_matrix(input._data, window, batch_last)
-        grad_rows = output_to_rows(grad._data, batch_last)
-        # grad_rows @ col.T, computed as (col @ grad_rows.T).T: OpenBLAS is faster with the long
-        # axis as the product's rows (0.57x the time for LeNet-5's conv2, 0.8-0.97x for AlexNet's
-        # and ResNet's layers, measured in docs/performance.md)
-        grad_w_t = matmul(_stacked(col, groups), _transposed_stack(_stacked(grad_rows, groups)))
+        grads, cols = _stacked(output_to_rows(grad._data, batch_last), groups), _stacked(col, groups)
+        if cols.shape[2] >= cols.shape[1]:
+            # more pixels than taps: (col @ grad_rows.T).T and a transposed copy take 0.6-0.9x the
+            # time of grad_rows @ col.T in OpenBLAS (docs/performance.md); with fewer pixels the
+            # copy of the transposed weight costs more than the product saves
+            grad_w = np.ascontiguousarray(_transposed_stack(matmul(cols, _transposed_stack(grads))))
+        else:
+            grad_w = matmul(grads, _transposed_stack(cols))
         ctx.save_for_backward(grad, input)
         kh, kw = window.kernel
-        return _transposed_stack(grad_w_t).reshape(grad.shape[1], input.shape[1] // groups, kh, kw)
+        return grad_w.reshape(grad.shape[1], input.shape[1] // groups, kh, kw)
 
     @staticmethod
     def backward(ctx, grad_grad):

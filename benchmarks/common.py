@@ -87,7 +87,11 @@ def machine() -> dict:
             cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    blas = [f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture', '?')} kernels, {b.get('num_threads')} threads)"
+    import minigrad as mg
+
+    # BLAS's own thread count changes with each product (threads.matmul); report minigrad's limit
+    blas = [f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture', '?')} kernels; "
+            f"large products on {mg.get_num_threads()} threads)"
             for b in threadpool_info() if b.get("user_api") == "blas"]
     description = {
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": numpy.__version__,

@@ -113,21 +113,15 @@ def _spread(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.repeat(values, like.shape[2], axis=2)
 
 
-def _centred(xv: np.ndarray, mean: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``xv - mean`` in ``out``."""
-    return np.subtract(xv, mean, out=out)
-
-
 def _centred_sums(xv: np.ndarray, mean: np.ndarray, g: np.ndarray | None, chunks: list[slice]):
     """Batch norm's sums over the batch and spatial axes, one chunk of samples at a time (``x -
     mean`` is never stored whole): ``sum((x - mean)^2)`` when ``g`` is None, else ``sum(g)`` and
-    ``sum((x - mean) * g)``, reading each chunk of ``g`` once."""
-    mean = _spread(mean, xv)
+    ``sum((x - mean) * g)``, reading each chunk of ``g`` once. ``mean`` as :func:`_spread` gives it."""
     buffer = np.empty(xv[chunks[0]].shape, xv.dtype)
     rows = np.empty(xv.shape[:-1], xv.dtype)
     g_rows = None if g is None else np.empty(xv.shape[:-1], xv.dtype)
     for part in chunks:
-        centred = _centred(xv[part], mean, buffer[:len(rows[part])])
+        centred = np.subtract(xv[part], mean, out=buffer[:len(rows[part])])
         if g is None:
             rows[part] = np.einsum("...i,...i->...", centred, centred)
         else:
@@ -144,7 +138,7 @@ def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, i
     if grouping.same_axes:  # batch norm: chunk by chunk, in three passes over x
         chunks = _sample_chunks(xv.shape)
         # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
-        var[...] = _centred_sums(xv, mean, None, chunks) / grouping.count
+        var[...] = _centred_sums(xv, _spread(mean, xv), None, chunks) / grouping.count
         invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
         # as PyTorch: out = x * alpha + beta, one factor and one term per channel
         alpha = invstd if w is None else invstd * w
@@ -205,13 +199,14 @@ def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_we
     if grouping.same_axes:
         # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
         chunks = _sample_chunks(xv.shape)
-        grad_bias[...], centred_g = _centred_sums(xv, mean, g, chunks)
+        spread_mean = _spread(mean, xv)
+        grad_bias[...], centred_g = _centred_sums(xv, spread_mean, g, chunks)
         grad_weight[...] = centred_g * invstd
         scale = invstd if w is None else invstd * w
         coefficient, shift = -(grad_weight * invstd / m), grad_bias / m
-        mean, coefficient, shift, scale = (_spread(v, xv) for v in (mean, coefficient, shift, scale))
+        coefficient, shift, scale = (_spread(v, xv) for v in (coefficient, shift, scale))
         for part in chunks:
-            out = _centred(xv[part], mean, grad_x[part])
+            out = np.subtract(xv[part], spread_mean, out=grad_x[part])
             out *= coefficient
             out += g[part]
             out -= shift

@@ -26,7 +26,7 @@ from minigrad.nn.functional.columns import (
 )
 from minigrad.nn.scope import composite
 from minigrad.tensor import Tensor
-from minigrad.threads import matmul
+from minigrad.threads import PARALLEL_WORK, matmul
 
 
 def _check_4d(op: str, x: Tensor, what: str = "input") -> None:
@@ -247,10 +247,10 @@ class ConvWeightGrad(Function):
         if col is None:
             col = column_matrix(input._data, window, batch_last)
         grads, cols = _stacked(output_to_rows(grad._data, batch_last), groups), _stacked(col, groups)
-        if cols.shape[2] >= cols.shape[1]:
-            # more pixels than taps: (col @ grad_rows.T).T and a transposed copy take 0.6-0.9x the
-            # time of grad_rows @ col.T in OpenBLAS (docs/performance.md); with fewer pixels the
-            # copy of the transposed weight costs more than the product saves
+        if cols.shape[2] >= cols.shape[1] and cols.size * grads.shape[1] < PARALLEL_WORK:
+            # a small product with more pixels than taps (LeNet-5's): (col @ grad_rows.T).T and a
+            # transposed copy take 0.6x the time of grad_rows @ col.T in OpenBLAS; for the larger,
+            # threaded products it made whole ResNet-18 steps slower (docs/performance.md)
             grad_w = np.ascontiguousarray(_transposed_stack(matmul(cols, _transposed_stack(grads))))
         else:
             grad_w = matmul(grads, _transposed_stack(cols))

@@ -89,7 +89,24 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
             target = part[(slice(None), *rows_cols)] if batch_last else part[(..., *rows_cols)]
             target += col[start:stop, i, j]
 
-    parallel_for(channels, c, 2 * col.size)
+    def batch_last_channels(start: int, stop: int) -> None:
+        # numpy adds a strided block row by row, at a cost per row that outweighs a short row's
+        # sum; so each tap's block is first copied (copies are fast on strides) into full-width
+        # rows whose extra columns stay zero, then added as one run per channel: the extra
+        # zeros land on pixels of the next rows and change nothing
+        part = image[start:stop].reshape(stop - start, -1)
+        part.fill(0)
+        (oh, ow), (sh, sw), (dh, dw) = window.output_hw, window.stride, window.dilation
+        width = window.padded_hw[1]
+        rows = np.zeros((stop - start, oh, sh * width, n), dtype=col.dtype)
+        columns = slice(0, (ow - 1) * sw + 1, sw)
+        run = ((oh - 1) * sh * width + columns.stop) * n
+        for _, i, j in window.taps():
+            rows[:, :, columns] = col[start:stop, i, j]
+            first = (i * dh * width + j * dw) * n
+            part[:, first:first + run] += rows.reshape(stop - start, -1)[:, :run]
+
+    parallel_for(batch_last_channels if batch_last else channels, c, 2 * col.size)
     if batch_last:
         return window.crop(image.transpose(3, 0, 1, 2))
     return window.crop(image).transpose(1, 0, 2, 3)

@@ -96,6 +96,25 @@ def test_pooling_kernels_equal_loop_references(g, ceil, batch_last):
     np.testing.assert_allclose((spread * x).sum(), (grad * sum_taps(x, w)).sum(), rtol=1e-10)  # adjoint
 
 
+@pytest.mark.parametrize("batch_last", [False, True])
+def test_pooling_backward_sums_overlaps_in_pytorchs_order(batch_last):
+    # PyTorch's loop visits the outputs of a plane row by row and adds each gradient at its
+    # winner; with 3x3 windows at stride 2 a pixel collects up to four gradients, and only the
+    # same order of additions gives the same float64 bits
+    w = window(((9, 9), (3, 3), (2, 2), (1, 1), (1, 1)))
+    x = np.round(R.standard_normal((3, 2, 9, 9)), 0)  # many ties: winners shared by windows
+    if batch_last:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    out, arg = max_pool_arrays(x, w)
+    grad = R.standard_normal(out.shape) * 10.0 ** R.integers(-8, 8, out.shape)  # round-off shows
+    expected = np.zeros_like(x)
+    (oh, ow), kw = w.output_hw, w.kernel[1]
+    for n, c, y, z in itertools.product(range(x.shape[0]), range(x.shape[1]), range(oh), range(ow)):
+        i, j = divmod(int(arg[n, c, y, z]), kw)
+        expected[n, c, y * 2 + i - 1, z * 2 + j - 1] += grad[n, c, y, z]
+    np.testing.assert_array_equal(scatter_taps(grad, arg, w, like=x), expected)
+
+
 @pytest.mark.parametrize("g", [((8, 8), (2, 2), (2, 2), (0, 0), (1, 1)), ((7, 7), (3, 3), (2, 2), (1, 1), (1, 1))])
 def test_pooling_backward_keeps_inf_and_nan_gradients_at_the_winners_only(g):
     w = window(g)  # the first tiles its input exactly, the second has overlapping windows

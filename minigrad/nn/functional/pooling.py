@@ -148,19 +148,23 @@ def _scatter_into(padded: np.ndarray, grad: np.ndarray, arg: np.ndarray, window:
 def _scatter_sum(padded: np.ndarray, grad: np.ndarray, arg: np.ndarray, window: Window) -> None:
     """Overlapping windows: one ``np.bincount`` over the winners' positions in the padded
     planes sums the gradients, output by output in the order of PyTorch's loop (a masked pass
-    per tap took twice the time: numpy's strided adds are slow)."""
-    planes = arg.shape[:-2]
+    per tap took twice the time: numpy's strided adds are slow).
+
+    Positions count in the order of the arrays' memory (``arg``, ``grad`` and ``padded`` share
+    one, which may have the batch axis last), so that every pass reads and writes in order."""
+    order = np.argsort([-stride for stride in arg.strides], kind="stable")  # axes, outermost first
     (oh, ow), (sh, sw), (dh, dw) = window.output_hw, window.stride, window.dilation
-    hp, wp = window.padded_hw
-    taps = np.array([i * dh * wp + j * dw for _, i, j in window.taps()], dtype=np.intp)
-    starts = (np.arange(oh)[:, None] * sh * wp + np.arange(ow) * sw)  # each window's first pixel
-    plane_starts = (np.arange(int(np.prod(planes))) * (hp * wp)).reshape(planes + (1, 1))
+    shape = arg.shape[:-2] + window.padded_hw
+    pitch = np.empty(len(shape), dtype=np.intp)  # numbers between neighbours along each axis
+    pitch[order] = np.cumprod([1] + [shape[axis] for axis in order[:0:-1]])[::-1]
+    taps = np.array([i * dh * pitch[-2] + j * dw * pitch[-1] for _, i, j in window.taps()], dtype=np.intp)
     position = np.empty_like(arg, dtype=np.intp)  # arg's memory layout, as grad's
     np.take(taps, arg, out=position, mode="clip")
-    position += starts
-    position += plane_starts
-    sums = np.bincount(position.ravel(order="K"), weights=grad.ravel(order="K"), minlength=plane_starts.size * hp * wp)
-    padded[...] = sums.reshape(planes + (hp, wp))
+    position += np.arange(oh)[:, None] * (sh * pitch[-2]) + np.arange(ow) * (sw * pitch[-1])  # each window's start
+    for axis, size in enumerate(shape[:-2]):
+        position += (np.arange(size) * pitch[axis]).reshape((size,) + (1,) * (len(shape) - 1 - axis))
+    sums = np.bincount(position.ravel(order="K"), weights=grad.ravel(order="K"), minlength=int(np.prod(shape)))
+    padded.transpose(order)[...] = sums.reshape([shape[axis] for axis in order])
 
 
 def _tiles(window: Window) -> bool:

@@ -204,8 +204,7 @@ def _threshold_backward(out: np.ndarray, grad: np.ndarray, y: np.ndarray) -> Non
 
 
 def _relu_into(y: np.ndarray, x: np.ndarray) -> None:
-    y.fill(0)
-    np.maximum(x, y, out=y)  # twice as fast as np.maximum(x, 0): numpy vectorises array operands only
+    np.maximum(x, x.dtype.type(0), out=y)  # a zero of x's type: a Python 0 would be a slower mixed-type loop
 
 
 class Relu(Function):
@@ -233,7 +232,7 @@ class ReluInplace(Function):
 
     @staticmethod
     def forward(ctx, x):
-        np.maximum(x._data, np.zeros_like(x._data), out=x._data)
+        parallel_pass(_relu_into, x._data, x._data)
         ctx.save_for_backward(x)
         return x._data
 

@@ -2,6 +2,8 @@
 products and a sum."""
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.nn.functional._checks import check_weight_and_bias
@@ -14,6 +16,17 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        if x.ndim == 2 and x.shape[0] < weight.shape[0]:
+            # fewer samples than output features (AlexNet's batch of 8 against 4096 features):
+            # OpenBLAS computes (W @ x.T).T in 0.45-0.9x the time of x @ W.T, so take that and
+            # copy it back into rows (docs/performance.md)
+            out = np.empty((x.shape[0], weight.shape[0]), dtype=np.result_type(x._data, weight._data))
+            columns = matmul(weight._data, x._data.T).T
+            if bias is None:
+                np.copyto(out, columns)
+            else:
+                np.add(columns, bias._data, out=out)
+            return out
         out = matmul(x._data, weight._data.T)  # BLAS reads the transposed weight in place
         if bias is not None:
             out += bias._data

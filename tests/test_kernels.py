@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minigrad.nn.functional._window import make_window
-from minigrad.nn.functional.columns import col2im, im2col
+from minigrad.nn.functional.columns import c_order, col2im, im2col
 from minigrad.nn.functional.normalization import channel_window_sum
 from minigrad.nn.functional.pooling import gather_taps, max_pool_arrays, scatter_taps, spread_taps, sum_taps
 
@@ -163,3 +163,16 @@ def test_conv_weight_gradient_is_contiguous_and_equals_a_loop(x_shape, w_shape, 
         expected[o, c, i, j] = (window * g[:, o]).sum()
     assert mw.grad.numpy().flags.c_contiguous
     np.testing.assert_allclose(mw.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4, 5), (3, 2, 1, 7), (64, 6, 10, 10), (1000, 2, 3, 3), (0, 2, 3, 3), (4, 0, 2, 2)])
+def test_c_order_copies_a_batch_last_array_exactly(shape):
+    x = R.standard_normal(shape).astype(np.float32)
+    batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    out = c_order(batch_last)
+    assert out.flags.c_contiguous and out.dtype == x.dtype
+    np.testing.assert_array_equal(out, x)
+    assert c_order(x) is x  # already in C order: no copy
+    channel_major = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)  # a strided conv's output
+    np.testing.assert_array_equal(c_order(channel_major), x)
+    np.testing.assert_array_equal(c_order(x[..., ::2]), x[..., ::2])

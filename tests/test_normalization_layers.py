@@ -87,6 +87,24 @@ def test_batch_norm_in_several_chunks_matches_torch(shape):
     _assert_same_state(ours, theirs)
 
 
+@pytest.mark.parametrize("layout", [(1, 2, 3, 0), (1, 0, 2, 3)])
+def test_batch_norm_of_a_convolutions_memory_layout_matches_torch(layout):
+    # a convolution leaves its output batch-last (stride 1) or channel-major (strided) in memory;
+    # batch norm copies the first into C order: values, gradients and statistics must not change
+    ours, theirs = _pair("BatchNorm2d", 5)
+    r = rng(4)
+    for shape in [(6, 5, 7, 3), (1, 5, 2, 2), (40, 5, 3, 3)]:
+        x, grad = (np.ascontiguousarray(a.transpose(layout)).transpose(np.argsort(layout))
+                   for a in (r.standard_normal(shape) * 2 + 1, r.standard_normal(shape)))
+        assert not x.flags.c_contiguous or shape[0] == 1  # one sample: both layouts are C order
+        _step(ours, theirs, x, grad, 1e-10, 1e-12)
+        _assert_same_state(ours, theirs)
+    x = np.ascontiguousarray(r.standard_normal((3, 5, 2, 2)).transpose(layout)).transpose(np.argsort(layout))
+    w, b = r.standard_normal(5), r.standard_normal(5)
+    check_op(lambda x, w, b: batch_norm(x, None, None, w, b, training=True), x, w, b,
+             reference=_torch_reference("batch_norm", lambda t: (t[0], None, None, t[1], t[2]), training=True))
+
+
 @pytest.mark.parametrize("name, shape", BN_CASES)
 def test_batch_norm_without_running_stats_uses_batch_stats_in_both_modes(name, shape):
     ours, theirs = _pair(name, shape[1], track_running_stats=False)

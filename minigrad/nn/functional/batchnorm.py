@@ -34,6 +34,7 @@ import numpy as np
 
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
+from minigrad.nn.functional.columns import c_order
 from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
 from minigrad.threads import parallel_for
@@ -158,6 +159,15 @@ def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, i
         out += b
 
 
+def _rows(a: np.ndarray, grouping: _Grouping) -> np.ndarray:
+    """For batch norm, ``a`` with each sample's pixels contiguous: a stride-1 convolution leaves
+    its output with the batch axis last in memory, and batch norm's passes over that layout took
+    twice the time of a C-order copy and passes over it (``docs/performance.md``)."""
+    if grouping.same_axes and a.ndim > 2 and a.strides[-1] != a.itemsize:
+        return c_order(a)
+    return a
+
+
 class Normalize(Function):
     """``(out, mean, var)``: the normalised and affine-transformed input, and the statistics
     (biased ``var``) of each group, kept in the view's shape. ``mean`` and ``var`` are for the
@@ -167,7 +177,7 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, grouping, eps):
-        xv = x._data.reshape(grouping.shape)
+        xv = _rows(x._data, grouping).reshape(grouping.shape)
         stats_shape = tuple(1 if i in grouping.axes else n for i, n in enumerate(grouping.shape))
         out = np.empty(grouping.shape, xv.dtype)
         mean, var, invstd = (np.empty(stats_shape, xv.dtype) for _ in range(3))
@@ -180,6 +190,7 @@ class Normalize(Function):
         _by_group(normalize, grouping)
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd = mean, invstd  # x - mean is recomputed in backward, as PyTorch does
+        ctx.x_rows = xv  # x in the order the passes read it (a C-order copy of a batch-last x)
         ctx.bias_shape = None if bias is None else bias.shape
         return out.reshape(x._data.shape), mean, var
 
@@ -187,7 +198,8 @@ class Normalize(Function):
     def backward(ctx, grad, grad_mean, grad_var):
         x, weight = ctx.saved_tensors
         grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.mean, ctx.invstd,
-                                                                 grouping=ctx.grouping, eps=ctx.eps)
+                                                                 grouping=ctx.grouping, eps=ctx.eps, x_rows=ctx.x_rows)
+        ctx.x_rows = None
         if ctx.needs_input_grad[2]:
             grad_bias = grad_bias.reshape(ctx.bias_shape)
         return grad_x, grad_weight if weight is not None else None, grad_bias if ctx.needs_input_grad[2] else None
@@ -228,8 +240,9 @@ class NormalizeBackward(Function):
     a weight, whether or not there is one."""
 
     @staticmethod
-    def forward(ctx, grad, x, weight, mean, invstd, grouping, eps):
-        g, xv = grad._data.reshape(grouping.shape), x._data.reshape(grouping.shape)
+    def forward(ctx, grad, x, weight, mean, invstd, grouping, eps, x_rows=None):
+        g = _rows(grad._data, grouping).reshape(grouping.shape)
+        xv = (_rows(x._data, grouping) if x_rows is None else x_rows).reshape(grouping.shape)
         w = _param(weight, grouping)
         param_shape = tuple(1 if i in grouping.param_axes else n for i, n in enumerate(grouping.shape))
         grad_x = np.empty(grouping.shape, g.dtype)

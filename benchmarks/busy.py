@@ -5,7 +5,9 @@
 Each run is a fresh ``minigrad train`` process; its wall time and its CPU time (user + system,
 from ``getrusage`` of the finished child) are measured. The busy run starts ``--others`` Python
 processes that spin on the CPU for the whole run. Prints the quiet wall time, CPU over wall on
-the quiet machine, the busy wall time and busy over quiet.
+the quiet machine, the busy wall time and busy over quiet, and the same ratio for a reference:
+a process that multiplies small matrices in numpy on one thread, which shows what the machine
+gives any one-threaded program next to the same processes.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import time
 from pathlib import Path
 
 SPIN = "while True: pass"
+REFERENCE = ("import numpy as np; a = np.random.default_rng(0).random((200, 200), dtype=np.float32)\n"
+             "for _ in range(12000): a @ a")
 
 
 def train(epochs: int, extra: list[str]) -> tuple[float, float]:
@@ -35,24 +39,39 @@ def train(epochs: int, extra: list[str]) -> tuple[float, float]:
     return wall, cpu
 
 
+def reference() -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the one-threaded numpy reference process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", REFERENCE], check=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def measure(epochs: int = 3, others: int = 2, repeats: int = 2, extra: list[str] | None = None) -> dict:
-    """Quiet and busy runs, alternating, the best of ``repeats`` of each."""
+    """Quiet and busy runs, alternating, the best of ``repeats`` of each, for training and for
+    the reference."""
     extra = extra or []
-    quiet, busy = [], []
+    runs = {"quiet": [], "busy": [], "reference_quiet": [], "reference_busy": []}
     for _ in range(repeats):
-        quiet.append(train(epochs, extra))
+        runs["quiet"].append(train(epochs, extra))
+        runs["reference_quiet"].append(reference())
         spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(others)]
         try:
             time.sleep(0.5)  # let them reach full speed
-            busy.append(train(epochs, extra))
+            runs["busy"].append(train(epochs, extra))
+            runs["reference_busy"].append(reference())
         finally:
             for spinner in spinners:
                 spinner.kill()
                 spinner.wait()
-    quiet_wall, quiet_cpu = min(quiet)
-    busy_wall, _ = min(busy)
+    quiet_wall, quiet_cpu = min(runs["quiet"])
+    busy_wall, _ = min(runs["busy"])
+    reference_ratio = min(runs["reference_busy"])[0] / min(runs["reference_quiet"])[0]
     return {"quiet_s": quiet_wall, "cpu_over_wall": quiet_cpu / quiet_wall, "busy_s": busy_wall,
-            "busy_over_quiet": busy_wall / quiet_wall, "others": others, "epochs": epochs}
+            "busy_over_quiet": busy_wall / quiet_wall, "reference_busy_over_quiet": reference_ratio,
+            "others": others, "epochs": epochs}
 
 
 def main() -> None:
@@ -65,7 +84,8 @@ def main() -> None:
     result = measure(args.epochs, args.others, args.repeats, args.train_args)
     print(f"minigrad train --epochs {args.epochs}: quiet {result['quiet_s']:.1f} s "
           f"(CPU/wall {result['cpu_over_wall']:.2f}), next to {args.others} CPU-bound processes "
-          f"{result['busy_s']:.1f} s: x{result['busy_over_quiet']:.2f} ({os.cpu_count()} cores)")
+          f"{result['busy_s']:.1f} s: x{result['busy_over_quiet']:.2f} ({os.cpu_count()} cores); "
+          f"a one-thread numpy loop beside the same processes: x{result['reference_busy_over_quiet']:.2f}")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def test_batch_norm_training_steps_then_eval_match_torch(name, shape, momentum, 
     _assert_same_state(ours, theirs)  # evaluation leaves the buffers alone
 
 
-@pytest.mark.parametrize("shape", [(9, 5, 40, 40), (3, 7, 70, 70), (130, 4, 3)])
+@pytest.mark.parametrize("shape", [(9, 5, 40, 40), (3, 7, 70, 70), (130, 4, 3), (5000, 6), (300, 5, 1), (40, 7, 1, 1)])
 def test_batch_norm_in_several_chunks_matches_torch(shape):
     # large enough for the chunked passes (several chunks, an uneven last one), with and without the
     # per-channel numbers spread along the pixels; a mean far from zero tests the two-pass variance
@@ -114,6 +114,28 @@ def test_batch_norm_without_running_stats_uses_batch_stats_in_both_modes(name, s
     ours.eval(), theirs.eval()
     _step(ours, theirs, r.standard_normal(shape), r.standard_normal(shape), 1e-10, 1e-12)
     _assert_same_state(ours, theirs)
+
+
+def test_batch_norm1d_float32_without_pixels_is_as_exact_as_float64_allows():
+    # (N, C) takes whole-array passes with float64 sums: on a large batch far from zero the
+    # float32 results must stay within float32 round-off of PyTorch's float64 ones (PyTorch's
+    # own float32 weight gradient is 1.5e-4 off here, ours about 1e-5)
+    import torch
+
+    r = rng(5)
+    x = (r.standard_normal((4096, 16)) * 3 + 50).astype(np.float32)
+    grad = r.standard_normal(x.shape).astype(np.float32)
+    ours, theirs = BatchNorm1d(16, dtype=np.float32), torch.nn.BatchNorm1d(16, dtype=torch.float64)
+    mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x.astype(np.float64), requires_grad=True)
+    out, want = ours(mx), theirs(tx)
+    out.backward(mg.tensor(grad))
+    want.backward(torch.tensor(grad.astype(np.float64)))
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=3e-5)
+    np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5)
 
 
 def test_batch_norm2d_float32_matches_torch():

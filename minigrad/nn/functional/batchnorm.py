@@ -133,8 +133,24 @@ def _centred_sums(xv: np.ndarray, mean: np.ndarray, g: np.ndarray | None, chunks
     return _total(g_rows, (0,)), _total(rows, (0,))
 
 
+def _normalize_pixelless(xv, w, b, count: int, eps: float, out, mean, var, invstd) -> None:
+    """Batch norm of an input without pixels (``(N, C)``, or 1x1 maps as in ResNet's last
+    layer): nothing to spread along or to chunk by, so whole-array passes, with the sums in
+    float64; from (32, 512) to (8192, 256) they took 0.7-1.0x the time of the chunked passes."""
+    mean[...] = xv.sum((0, 2), keepdims=True, dtype=np.float64) / count
+    centred = np.subtract(xv, mean, out=out)
+    var[...] = np.einsum("nci,nci->c", centred, centred, dtype=np.float64)[:, None] / count
+    invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+    np.multiply(centred, invstd if w is None else invstd * w, out=out)
+    if b is not None:
+        out += b
+
+
 def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, invstd) -> None:
     """The forward of :class:`Normalize` on one block of groups, into the given arrays."""
+    if grouping.same_axes and xv.shape[2] == 1:
+        _normalize_pixelless(xv, w, b, grouping.count, eps, out, mean, var, invstd)
+        return
     mean[...] = _sum(xv, None, grouping.axes) / grouping.count
     if grouping.same_axes:  # batch norm: chunk by chunk, in three passes over x
         chunks = _sample_chunks(xv.shape)
@@ -205,9 +221,23 @@ class Normalize(Function):
         return grad_x, grad_weight if weight is not None else None, grad_bias if ctx.needs_input_grad[2] else None
 
 
+def _gradients_pixelless(g, xv, mean, invstd, w, m: int, grad_x, grad_weight, grad_bias) -> None:
+    """The batch-norm gradients of an input without pixels (see :func:`_normalize_pixelless`)."""
+    grad_bias[...] = g.sum((0, 2), keepdims=True, dtype=np.float64)
+    centred = np.subtract(xv, mean, out=grad_x)
+    grad_weight[...] = np.einsum("nci,nci->c", centred, g, dtype=np.float64)[:, None] * invstd
+    centred *= -(grad_weight * invstd / m)
+    centred += g
+    centred -= grad_bias / m
+    centred *= invstd if w is None else invstd * w
+
+
 def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias) -> None:
     """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays."""
     m = grouping.count
+    if grouping.same_axes and xv.shape[2] == 1:
+        _gradients_pixelless(g, xv, mean, invstd, w, m, grad_x, grad_weight, grad_bias)
+        return
     if grouping.same_axes:
         # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
         chunks = _sample_chunks(xv.shape)

@@ -29,9 +29,10 @@ def reference_positions(w):
 
 @pytest.mark.parametrize("g", GEOMETRIES)
 @pytest.mark.parametrize("batch_last", [False, True])
-def test_im2col_and_col2im_equal_loop_references(g, batch_last):
+@pytest.mark.parametrize("batch", [2, 40])  # batch-last col2im: short runs added for all channels at once, long ones per channel
+def test_im2col_and_col2im_equal_loop_references(g, batch_last, batch):
     w = window(g)
-    x = R.standard_normal((2, 3) + g[0])
+    x = R.standard_normal((batch, 3) + g[0])
     if batch_last:  # the columns ordered (OH, OW, N); compared in the (N, OH, OW) order below
         col = im2col(x, w, batch_last=True).transpose(0, 1, 2, 5, 3, 4)
     else:

@@ -26,6 +26,7 @@ from minigrad.threads import parallel_for
 
 
 TRANSPOSE_BLOCK = 1 << 13  # numbers per block of c_order's transposed copy (measured)
+SHORT_RUN = 1 << 11  # numbers: col2im adds shorter runs per channel as one run for all (measured)
 
 
 def uses_batch_last(window: Window) -> bool:
@@ -94,20 +95,26 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
 
     def batch_last_channels(start: int, stop: int) -> None:
         # numpy adds a strided block row by row, at a cost per row that outweighs a short row's
-        # sum; so each tap's block is first copied (copies are fast on strides) into full-width
-        # rows whose extra columns stay zero, then added as one run per channel: the extra
-        # zeros land on pixels of the next rows and change nothing
-        part = image[start:stop].reshape(stop - start, -1)
-        part.fill(0)
+        # sum; so each tap's block is first copied (copies are fast on strides) into a zeroed
+        # buffer shaped like the padded images, at the tap's origin, and the buffer is added to
+        # the images shifted by the tap's offset: one run per channel, or for small images one
+        # run for all channels. The buffer's zeros land on other pixels and change nothing.
+        planes = image[start:stop].reshape(stop - start, -1)
+        planes.fill(0)
         (oh, ow), (sh, sw), (dh, dw) = window.output_hw, window.stride, window.dilation
         width = window.padded_hw[1]
-        rows = np.zeros((stop - start, oh, sh * width, n), dtype=col.dtype)
-        columns = slice(0, (ow - 1) * sw + 1, sw)
-        run = ((oh - 1) * sh * width + columns.stop) * n
+        block = np.zeros((stop - start,) + window.padded_hw + (n,), dtype=col.dtype)
+        origin = block[:, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw]
+        run = ((oh - 1) * sh * width + (ow - 1) * sw + 1) * n  # a channel's numbers from its tap's first
+        whole = run < SHORT_RUN
+        target, source = (planes.reshape(-1), block.reshape(-1)) if whole else (planes, block.reshape(planes.shape))
         for _, i, j in window.taps():
-            rows[:, :, columns] = col[start:stop, i, j]
+            origin[...] = col[start:stop, i, j]
             first = (i * dh * width + j * dw) * n
-            part[:, first:first + run] += rows.reshape(stop - start, -1)[:, :run]
+            if whole:
+                target[first:] += source[:target.size - first]
+            else:
+                target[:, first:first + run] += source[:, :run]
 
     parallel_for(batch_last_channels if batch_last else channels, c, 2 * col.size)
     if batch_last:

@@ -148,6 +148,46 @@ def test_batch_norm2d_float32_matches_torch():
     assert ours(mg.tensor(x)).dtype == mg.float32
 
 
+@pytest.mark.parametrize("layout", [(0, 1, 2, 3), (1, 2, 3, 0), (1, 0, 2, 3)])
+def test_batch_norm2d_float32_far_from_zero_is_as_exact_as_float64_allows(layout):
+    # the forward keeps x - mean for the backward, computed from each memory layout (a batch-last
+    # input is centred while it is transposed); large enough for several chunks and both threads
+    import torch
+
+    r = rng(6)
+    shape = (24, 16, 30, 30)
+    x, grad = ((np.ascontiguousarray(a.transpose(layout)).transpose(np.argsort(layout))).astype(np.float32)
+               for a in (r.standard_normal(shape) * 3 + 50, r.standard_normal(shape)))
+    ours, theirs = BatchNorm2d(16, dtype=np.float32), torch.nn.BatchNorm2d(16, dtype=torch.float64)
+    mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x.astype(np.float64), requires_grad=True)
+    out, want = ours(mx), theirs(tx)
+    out.backward(mg.tensor(grad))
+    want.backward(torch.tensor(grad.astype(np.float64)))
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5)
+
+
+def test_batch_norm_backward_twice_with_retain_graph_matches_torch():
+    # the first backward uses (and drops) the x - mean kept by the forward; the second recomputes it
+    import torch
+
+    ours, theirs = _pair("BatchNorm2d", 5)
+    r = rng(8)
+    x = np.ascontiguousarray((r.standard_normal((6, 5, 4, 3)) * 2 + 3).transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    grad = r.standard_normal(x.shape)
+    mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, want = ours(mx), theirs(tx)
+    for retain in (True, False):
+        out.backward(mg.tensor(grad), retain_graph=retain)
+        want.backward(torch.from_numpy(grad), retain_graph=retain)
+        assert_close(mx.grad, tx.grad, 1e-10, 1e-12)
+        assert_close(ours.weight.grad, theirs.weight.grad, 1e-10, 1e-12)
+
+
 def test_batch_norm_updates_buffers_in_place():
     bn = BatchNorm2d(3)
     mean, var, count = bn.running_mean, bn.running_var, bn.num_batches_tracked

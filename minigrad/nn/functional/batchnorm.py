@@ -34,7 +34,7 @@ import numpy as np
 
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
-from minigrad.nn.functional.columns import c_order
+from minigrad.nn.functional.columns import TRANSPOSE_BLOCK, c_order
 from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
 from minigrad.threads import parallel_for
@@ -114,15 +114,16 @@ def _spread(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.repeat(values, like.shape[2], axis=2)
 
 
-def _centred_sums(xv: np.ndarray, mean: np.ndarray, g: np.ndarray | None, chunks: list[slice]):
+def _centred_sums(xv: np.ndarray, mean: np.ndarray | None, g: np.ndarray | None, chunks: list[slice]):
     """Batch norm's sums over the batch and spatial axes, one chunk of samples at a time (``x -
     mean`` is never stored whole): ``sum((x - mean)^2)`` when ``g`` is None, else ``sum(g)`` and
-    ``sum((x - mean) * g)``, reading each chunk of ``g`` once. ``mean`` as :func:`_spread` gives it."""
-    buffer = np.empty(xv[chunks[0]].shape, xv.dtype)
+    ``sum((x - mean) * g)``, reading each chunk of ``g`` once. ``mean`` as :func:`_spread` gives
+    it, or None when ``xv`` is ``x - mean`` already."""
+    buffer = None if mean is None else np.empty(xv[chunks[0]].shape, xv.dtype)
     rows = np.empty(xv.shape[:-1], xv.dtype)
     g_rows = None if g is None else np.empty(xv.shape[:-1], xv.dtype)
     for part in chunks:
-        centred = np.subtract(xv[part], mean, out=buffer[:len(rows[part])])
+        centred = xv[part] if mean is None else np.subtract(xv[part], mean, out=buffer[:len(rows[part])])
         if g is None:
             rows[part] = np.einsum("...i,...i->...", centred, centred)
         else:
@@ -133,10 +134,11 @@ def _centred_sums(xv: np.ndarray, mean: np.ndarray, g: np.ndarray | None, chunks
     return _total(g_rows, (0,)), _total(rows, (0,))
 
 
-def _normalize_pixelless(xv, w, b, count: int, eps: float, out, mean, var, invstd) -> None:
+def _normalize_pixelless(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, invstd) -> None:
     """Batch norm of an input without pixels (``(N, C)``, or 1x1 maps as in ResNet's last
     layer): nothing to spread along or to chunk by, so whole-array passes, with the sums in
     float64; from (32, 512) to (8192, 256) they took 0.7-1.0x the time of the chunked passes."""
+    count = grouping.count
     mean[...] = xv.sum((0, 2), keepdims=True, dtype=np.float64) / count
     centred = np.subtract(xv, mean, out=out)
     var[...] = np.einsum("nci,nci->c", centred, centred, dtype=np.float64)[:, None] / count
@@ -147,24 +149,8 @@ def _normalize_pixelless(xv, w, b, count: int, eps: float, out, mean, var, invst
 
 
 def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, invstd) -> None:
-    """The forward of :class:`Normalize` on one block of groups, into the given arrays."""
-    if grouping.same_axes and xv.shape[2] == 1:
-        _normalize_pixelless(xv, w, b, grouping.count, eps, out, mean, var, invstd)
-        return
+    """The forward of :class:`Normalize` for layer and group norm, into the given arrays."""
     mean[...] = _sum(xv, None, grouping.axes) / grouping.count
-    if grouping.same_axes:  # batch norm: chunk by chunk, in three passes over x
-        chunks = _sample_chunks(xv.shape)
-        # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
-        var[...] = _centred_sums(xv, _spread(mean, xv), None, chunks) / grouping.count
-        invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
-        # as PyTorch: out = x * alpha + beta, one factor and one term per channel
-        alpha = invstd if w is None else invstd * w
-        beta = -(mean * alpha) if b is None else b - mean * alpha
-        alpha, beta = _spread(alpha, xv), _spread(beta, xv)
-        for part in chunks:
-            np.multiply(xv[part], alpha, out=out[part])
-            out[part] += beta
-        return
     centred = np.subtract(xv, mean, out=out)
     var[...] = _sum(centred, centred, grouping.axes) / grouping.count
     invstd[...] = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
@@ -173,6 +159,60 @@ def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, i
         out *= w
     if b is not None:
         out += b
+
+
+def _batch_last_matrix(x: np.ndarray) -> np.ndarray | None:
+    """The memory of ``x`` ``(N, C, H, W)`` as the matrix ``(C*H*W, N)`` when the batch axis is
+    last in memory (a stride-1 convolution's output), else None."""
+    if x.ndim != 4 or x.flags.c_contiguous or not x.size:
+        return None
+    moved = x.transpose(1, 2, 3, 0)
+    return moved.reshape(-1, x.shape[0]) if moved.flags.c_contiguous else None
+
+
+def _centre_batch_last(matrix: np.ndarray, pixels: int, channels: slice, count: int, mean, centred) -> None:
+    """Batch norm's ``mean`` and ``centred = x - mean`` (C order) for a block of channels of
+    an input whose memory is ``matrix`` ``(C*HW, N)``. Each channel's numbers are contiguous
+    there, so its sum reads them in order; ``x - mean`` is written by blocks of rows transposed,
+    as :func:`columns.c_order` copies, the subtraction and the copy in one pass."""
+    rows = matrix[channels.start * pixels:channels.stop * pixels]
+    sums = np.einsum("ri->r", rows).reshape(-1, pixels)  # one row of the batch per pixel
+    mean[0, channels, 0] = sums.sum(axis=1, dtype=np.float64).astype(mean.dtype, copy=False) / count
+    row_mean = np.repeat(mean[0, channels, 0], pixels)
+    flat = centred.reshape(centred.shape[0], -1)[:, channels.start * pixels:channels.stop * pixels]
+    step = max(16, TRANSPOSE_BLOCK // max(1, matrix.shape[1]))
+    for start in range(0, rows.shape[0], step):
+        np.subtract(rows[start:start + step].T, row_mean[start:start + step], out=flat[:, start:start + step])
+
+
+def _batch_norm_into(x: np.ndarray, w, b, channels: slice, count: int, eps: float, out, centred, mean, var,
+                     invstd) -> None:
+    """Batch norm's forward for a block of channels, ``out`` ``(N, C, HW)`` in C order. An
+    input with the batch axis last in memory needs a C-order copy anyway: ``x - mean`` is that
+    copy (``centred``), kept for the backward, which then takes two passes fewer. Any other
+    input is read as it is, in three passes, and nothing is kept (``centred`` is None)."""
+    whole = (slice(None), channels, slice(None))
+    chunks = _sample_chunks((out.shape[0], channels.stop - channels.start, out.shape[2]))
+    if centred is not None:
+        _centre_batch_last(_batch_last_matrix(x), out.shape[2], channels, count, mean, centred)
+        centred = centred[whole]
+        var[whole] = _centred_sums(centred, None, None, chunks) / count
+    else:
+        xv = x.reshape(out.shape)[whole]
+        mean[whole] = _sum(xv, None, (0, 2)) / count
+        # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
+        var[whole] = _centred_sums(xv, _spread(mean[whole], xv), None, chunks) / count
+    invstd[whole] = 1.0 / np.sqrt(var[whole] + np.asarray(eps, dtype=var.dtype))
+    alpha = invstd[whole] if w is None else invstd[whole] * w
+    if centred is not None:  # out = (x - mean) * alpha + bias
+        source, beta = centred, b
+    else:  # as PyTorch: out = x * alpha + beta, one factor and one term per channel
+        source, beta = xv, -(mean[whole] * alpha) if b is None else b - mean[whole] * alpha
+    alpha, beta = _spread(alpha, out), None if beta is None else _spread(beta, out)
+    for part in chunks:
+        target = np.multiply(source[part], alpha, out=out[whole][part])
+        if beta is not None:
+            target += beta
 
 
 def _rows(a: np.ndarray, grouping: _Grouping) -> np.ndarray:
@@ -193,20 +233,31 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, grouping, eps):
-        xv = _rows(x._data, grouping).reshape(grouping.shape)
         stats_shape = tuple(1 if i in grouping.axes else n for i, n in enumerate(grouping.shape))
-        out = np.empty(grouping.shape, xv.dtype)
-        mean, var, invstd = (np.empty(stats_shape, xv.dtype) for _ in range(3))
+        dtype = x._data.dtype
+        out = np.empty(grouping.shape, dtype)
+        mean, var, invstd = (np.empty(stats_shape, dtype) for _ in range(3))
         w, b = _param(weight, grouping), _param(bias, grouping)
+        centred = None
+        if grouping.same_axes and grouping.shape[2] > 1:  # batch norm over pixels
+            if _batch_last_matrix(x._data) is not None:
+                centred = np.empty(grouping.shape, dtype)
 
-        def normalize(index: tuple) -> None:
-            _normalize_into(xv[index], _part(w, index), _part(b, index), grouping, eps,
-                            out[index], mean[index], var[index], invstd[index])
+            def normalize(index: tuple) -> None:
+                _batch_norm_into(x._data, _part(w, index), _part(b, index), index[1], grouping.count, eps,
+                                 out, centred, mean, var, invstd)
+        else:
+            xv = _rows(x._data, grouping).reshape(grouping.shape)
+
+            def normalize(index: tuple) -> None:
+                into = _normalize_pixelless if grouping.same_axes else _normalize_into
+                into(xv[index], _part(w, index), _part(b, index), grouping, eps,
+                     out[index], mean[index], var[index], invstd[index])
 
         _by_group(normalize, grouping)
         ctx.save_for_backward(x, weight)
-        ctx.mean, ctx.invstd = mean, invstd  # x - mean is recomputed in backward, as PyTorch does
-        ctx.x_rows = xv  # x in the order the passes read it (a C-order copy of a batch-last x)
+        ctx.mean, ctx.invstd = mean, invstd  # x - mean is recomputed in backward, as PyTorch does,
+        ctx.centred = centred  # unless the forward made it in place of a C-order copy
         ctx.bias_shape = None if bias is None else bias.shape
         return out.reshape(x._data.shape), mean, var
 
@@ -214,8 +265,8 @@ class Normalize(Function):
     def backward(ctx, grad, grad_mean, grad_var):
         x, weight = ctx.saved_tensors
         grad_x, grad_weight, grad_bias = NormalizeBackward.apply(grad, x, weight, ctx.mean, ctx.invstd,
-                                                                 grouping=ctx.grouping, eps=ctx.eps, x_rows=ctx.x_rows)
-        ctx.x_rows = None
+                                                                 grouping=ctx.grouping, eps=ctx.eps, centred=ctx.centred)
+        ctx.centred = None
         if ctx.needs_input_grad[2]:
             grad_bias = grad_bias.reshape(ctx.bias_shape)
         return grad_x, grad_weight if weight is not None else None, grad_bias if ctx.needs_input_grad[2] else None
@@ -232,8 +283,10 @@ def _gradients_pixelless(g, xv, mean, invstd, w, m: int, grad_x, grad_weight, gr
     centred *= invstd if w is None else invstd * w
 
 
-def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias) -> None:
-    """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays."""
+def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias,
+                    centred=None) -> None:
+    """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays
+    (for batch norm, ``centred``: ``x - mean`` as the forward kept it, or None)."""
     m = grouping.count
     if grouping.same_axes and xv.shape[2] == 1:
         _gradients_pixelless(g, xv, mean, invstd, w, m, grad_x, grad_weight, grad_bias)
@@ -241,15 +294,18 @@ def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_we
     if grouping.same_axes:
         # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
         chunks = _sample_chunks(xv.shape)
-        spread_mean = _spread(mean, xv)
-        grad_bias[...], centred_g = _centred_sums(xv, spread_mean, g, chunks)
+        spread_mean = None if centred is not None else _spread(mean, xv)
+        grad_bias[...], centred_g = _centred_sums(xv if centred is None else centred, spread_mean, g, chunks)
         grad_weight[...] = centred_g * invstd
         scale = invstd if w is None else invstd * w
         coefficient, shift = -(grad_weight * invstd / m), grad_bias / m
         coefficient, shift, scale = (_spread(v, xv) for v in (coefficient, shift, scale))
         for part in chunks:
-            out = np.subtract(xv[part], spread_mean, out=grad_x[part])
-            out *= coefficient
+            if centred is not None:
+                out = np.multiply(centred[part], coefficient, out=grad_x[part])
+            else:
+                out = np.subtract(xv[part], spread_mean, out=grad_x[part])
+                out *= coefficient
             out += g[part]
             out -= shift
             out *= scale
@@ -270,9 +326,9 @@ class NormalizeBackward(Function):
     a weight, whether or not there is one."""
 
     @staticmethod
-    def forward(ctx, grad, x, weight, mean, invstd, grouping, eps, x_rows=None):
+    def forward(ctx, grad, x, weight, mean, invstd, grouping, eps, centred=None):
         g = _rows(grad._data, grouping).reshape(grouping.shape)
-        xv = (_rows(x._data, grouping) if x_rows is None else x_rows).reshape(grouping.shape)
+        xv = x._data.reshape(grouping.shape) if centred is not None else _rows(x._data, grouping).reshape(grouping.shape)
         w = _param(weight, grouping)
         param_shape = tuple(1 if i in grouping.param_axes else n for i, n in enumerate(grouping.shape))
         grad_x = np.empty(grouping.shape, g.dtype)
@@ -281,7 +337,8 @@ class NormalizeBackward(Function):
         def gradients(index: tuple) -> None:
             params = tuple(part if size > 1 else slice(None) for part, size in zip(index, param_shape))
             _gradients_into(g[index], xv[index], mean[index], invstd[index], _part(w, index), grouping,
-                            grad_x[index], grad_weight[params], grad_bias[params])
+                            grad_x[index], grad_weight[params], grad_bias[params],
+                            None if centred is None else centred[index])
 
         _by_group(gradients, grouping)
         ctx.save_for_backward(grad, x, weight)

@@ -84,8 +84,11 @@ def _max_pool_into(padded: np.ndarray, window: Window, out: np.ndarray, arg: np.
     """:func:`max_pool_arrays` of one block of channels, written into ``out`` and ``arg``.
 
     Masked numpy writes are slow, so the maxima come from ``np.maximum`` and the winners from
-    a second pass of comparisons."""
-    taps = [padded[(..., *window.offset(i, j))] for _, i, j in window.taps()]
+    a second pass of comparisons. Each tap is first copied out of the padded input: numpy's
+    passes over a strided view pay for every row, and pooled rows are short (8 to 27 numbers
+    in ResNet-18, LeNet-5 and AlexNet), so a copy per tap and then contiguous passes took
+    0.64-0.98x the time of the passes over the views (``docs/performance.md``)."""
+    taps = [np.ascontiguousarray(padded[(..., *window.offset(i, j))]) for _, i, j in window.taps()]
     np.copyto(out, taps[0])
     for tap in taps[1:]:
         np.maximum(out, tap, out=out)  # NaN propagates, as in PyTorch

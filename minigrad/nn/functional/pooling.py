@@ -88,7 +88,7 @@ def _max_pool_into(padded: np.ndarray, window: Window, out: np.ndarray, arg: np.
     passes over a strided view pay for every row, and pooled rows are short (8 to 27 numbers
     in ResNet-18, LeNet-5 and AlexNet), so a copy per tap and then contiguous passes took
     0.64-0.98x the time of the passes over the views (``docs/performance.md``)."""
-    taps = [np.ascontiguousarray(padded[(..., *window.offset(i, j))]) for _, i, j in window.taps()]
+    taps = [np.array(padded[(..., *window.offset(i, j))], order="K") for _, i, j in window.taps()]  # dense, in x's order
     np.copyto(out, taps[0])
     for tap in taps[1:]:
         np.maximum(out, tap, out=out)  # NaN propagates, as in PyTorch

@@ -34,6 +34,7 @@ from threadpoolctl import ThreadpoolController
 
 PARALLEL_WORK = 1 << 25  # multiply-adds: below this a product runs on one thread (measured)
 PARALLEL_ELEMENTS = 1 << 20  # numbers touched: below this a pass runs on one thread (measured)
+THIN_ROWS, THIN_BLOCK = 8, 1 << 12  # a product of at most 8 rows over many columns goes by blocks (measured)
 
 _blas = ThreadpoolController().select(user_api="blas").lib_controllers
 _lock = threading.Lock()
@@ -86,7 +87,20 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         n = b.shape[-1] if b.ndim > 1 else 1
         work = max(a.size * n, b.size * m)  # m * k * n times the (broadcast) batch
         _use(1 if work < PARALLEL_WORK else _limit)
+        if a.ndim > 1 and b.ndim > 1 and m <= THIN_ROWS and n >= 4 * THIN_BLOCK:
+            return _by_columns(a, b)
     return np.matmul(a, b)
+
+
+def _by_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for an ``a`` of a few rows and a ``b`` of many columns, ``THIN_BLOCK`` columns at
+    a time: OpenBLAS took 2-4x as long for LeNet-5's first convolution, (6, 25) @ (25, 50176),
+    in one product (``docs/performance.md``)."""
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    out = np.empty(shape, dtype=np.result_type(a, b))
+    for start in range(0, b.shape[-1], THIN_BLOCK):
+        np.matmul(a, b[..., start:start + THIN_BLOCK], out=out[..., start:start + THIN_BLOCK])
+    return out
 
 
 def parallel_for(function: Callable[[int, int], None], count: int, elements: int) -> None:

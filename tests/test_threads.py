@@ -109,6 +109,22 @@ def test_lenet_training_keeps_blas_on_one_thread(restore_threads):
     assert blas_threads() == 1
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((6, 25), (25, 50176)),  # LeNet-5's first convolution: an uneven last block
+    ((1, 8, 9), (1, 9, 4 * 4096)),  # a stack of one, as a convolution with groups=1 multiplies
+    ((3, 4, 7), (7, 20000)),  # a batch of few-row matrices against one wide matrix
+    ((2, 1, 5), (1, 5, 16385)),  # broadcast batch axes on both sides, one column past a block
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_thin_wide_products_by_column_blocks_equal_numpys(a_shape, b_shape, dtype):
+    r = np.random.default_rng(0)
+    a, b = r.standard_normal(a_shape).astype(dtype), r.standard_normal(b_shape).astype(dtype)
+    got, want = threads.matmul(a, b), np.matmul(a, b)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    # each block is a product of the same rows and columns: equal up to BLAS's own blocking
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 # -- parallel_for ------------------------------------------------------------------------------------
 def test_parallel_for_covers_the_range_once(split_everything):
     seen = np.zeros(10, int)

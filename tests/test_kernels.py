@@ -177,3 +177,53 @@ def test_c_order_copies_a_batch_last_array_exactly(shape):
     channel_major = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)  # a strided conv's output
     np.testing.assert_array_equal(c_order(channel_major), x)
     np.testing.assert_array_equal(c_order(x[..., ::2]), x[..., ::2])
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [((12, 3, 8, 8), (5, 3, 3, 3), 2, 1),  # output rows of 4 < 12
+                                                               ((9, 4, 5, 6), (2, 4, 1, 1), 2, 0),
+                                                               ((6, 2, 7, 7), (3, 2, 3, 3), 3, 1)])
+def test_strided_conv_with_rows_shorter_than_the_batch_matches_torch(x_shape, w_shape, stride, padding):
+    # such a convolution orders its columns batch last (as stride-1 ones do): its output, all its
+    # gradients and the transposed convolution over the same window must not change
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+    import torch
+
+    import minigrad as mg
+    import minigrad.nn.functional as F
+    from minigrad.nn.functional.columns import uses_batch_last
+
+    x, w, b = R.standard_normal(x_shape), R.standard_normal(w_shape), R.standard_normal(w_shape[0])
+    ours = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.conv2d(*ours, stride=stride, padding=padding)
+    want = torch.nn.functional.conv2d(*theirs, stride=stride, padding=padding)
+    assert uses_batch_last(window((x_shape[2:], w_shape[2:], (stride,) * 2, (padding,) * 2, (1, 1))), x_shape[0])
+    g = R.standard_normal(want.shape)
+    out.backward(mg.tensor(g))
+    want.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)
+    # the transposed convolution of the output-sized g back to the input size, and its gradients
+    mg_g, torch_g = mg.tensor(g, requires_grad=True), torch.tensor(g, requires_grad=True)
+    output_padding = _output_padding(x_shape, want.shape, w_shape, stride, padding)
+    back = F.conv_transpose2d(mg_g, ours[1], stride=stride, padding=padding, output_padding=output_padding)
+    back_want = torch.nn.functional.conv_transpose2d(torch_g, theirs[1], stride=stride, padding=padding,
+                                                     output_padding=output_padding)
+    np.testing.assert_allclose(back.detach().numpy(), back_want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    h = R.standard_normal(back_want.shape)
+    back.backward(mg.tensor(h))
+    back_want.backward(torch.from_numpy(h))
+    np.testing.assert_allclose(mg_g.grad.numpy(), torch_g.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def _output_padding(x_shape, out_shape, w_shape, stride, padding):
+    """The output_padding that makes a transposed convolution return the input's size."""
+    return tuple(int(x - ((o - 1) * stride - 2 * padding + k)) for x, o, k in zip(x_shape[2:], out_shape[2:], w_shape[2:]))
+
+
+def test_strided_batch_last_conv_gradcheck_and_gradgradcheck():
+    import minigrad.nn.functional as F
+    from helpers import check_op
+
+    check_op(lambda x, w: F.conv2d(x, w, stride=2, padding=1), R.standard_normal((6, 2, 5, 5)), R.standard_normal((3, 2, 3, 3)))

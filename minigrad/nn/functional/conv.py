@@ -214,7 +214,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     window = make_window("conv2d", (h, w), (kh, kw), stride, _conv_padding(padding, (kh, kw), dilation),
                          dilation, channels_shape=(n, c))
     with composite("conv2d", input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups):
-        return Convolution.apply(input, weight, bias, window=window, groups=groups, batch_last=uses_batch_last(window))
+        return Convolution.apply(input, weight, bias, window=window, groups=groups, batch_last=uses_batch_last(window, n))
 
 
 class ConvInputGrad(Function):

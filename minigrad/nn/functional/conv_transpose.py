@@ -106,7 +106,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     window = transposed_window(op, input.shape[2:], (kh, kw), stride, padding, output_padding, dilation)
     with composite(op, input, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                    groups=groups, dilation=dilation):
-        out = ConvInputGrad.apply(input, weight, window=window, groups=groups, batch_last=uses_batch_last(window))
+        out = ConvInputGrad.apply(input, weight, window=window, groups=groups, batch_last=uses_batch_last(window, input.shape[0]))
         return out if bias is None else out + bias.reshape(1, out_channels, 1, 1)
 
 

@@ -13,6 +13,7 @@ from minigrad import _dtype
 from minigrad.devices import check_device
 from minigrad.generator import numpy_generator
 from minigrad.tensor import Tensor, _to_array
+from minigrad.threads import parallel_pass
 
 
 def _size(size: tuple) -> tuple:
@@ -59,7 +60,19 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_size(size), dtype=_dtype.as_dtype(dtype or _dtype.get_default_dtype())), requires_grad, device)
+    return _new(_ones(_size(size), _dtype.as_dtype(dtype or _dtype.get_default_dtype())), requires_grad, device)
+
+
+def _ones(shape: tuple, dtype) -> np.ndarray:
+    """``np.ones``, filled on all threads when large (``out.backward(ones_like(out))`` makes
+    an activation-sized one)."""
+    out = np.empty(shape, dtype=dtype)
+    parallel_pass(_fill_ones, out)
+    return out
+
+
+def _fill_ones(out: np.ndarray) -> None:
+    out.fill(1)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -85,7 +98,7 @@ def zeros_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) 
 
 
 def ones_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(x.shape, dtype=dtype or x.dtype), requires_grad, device)
+    return _new(_ones(x.shape, dtype or x.dtype), requires_grad, device)
 
 
 def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -176,6 +176,27 @@ def _values(shape, seed, special=False):
     return values
 
 
+@pytest.mark.parametrize("layout", [(0, 1, 2, 3), (1, 2, 3, 0)])
+def test_leaf_gradient_accumulation_and_ones_split(monkeypatch, layout):
+    # a leaf's .grad gets the next backward's gradient added in place, by blocks on several
+    # threads; ones() is filled the same way: the results of one thread, in either memory layout
+    x0, g0 = _values((6, 5, 4, 3), 5), _values((6, 5, 4, 3), 6)
+
+    def compute():
+        x = mg.tensor(np.ascontiguousarray(x0.transpose(layout)).transpose(np.argsort(layout)), requires_grad=True)
+        held = x.grad
+        for scale in (1.0, 2.0, -0.5):
+            (x * scale).backward(mg.tensor(g0))
+            held = x.grad if held is None else held
+        assert x.grad is held  # accumulated in place, not replaced
+        return x.grad.numpy(), mg.ones(7, 3, 5).numpy(), mg.ones_like(x, dtype=mg.int64).numpy()
+
+    serial, split = run_serial_and_split(monkeypatch, compute)
+    assert_identical(serial, split)
+    np.testing.assert_allclose(serial[0], 2.5 * g0, rtol=1e-6)
+    assert (serial[1] == 1).all() and serial[2].dtype == np.int64 and (serial[2] == 1).all()
+
+
 @pytest.mark.parametrize("special", [False, True])
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=3, stride=2), dict(kernel_size=2),
                                     dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)])

@@ -22,6 +22,7 @@ from minigrad.autograd import function
 from minigrad.autograd.function import Function, FREED_MESSAGE
 from minigrad.autograd.grad_mode import grad_state
 from minigrad.autograd.hooks import callbacks
+from minigrad.threads import parallel_pass
 
 
 def topological_order(roots: Iterable[Function]) -> list[Function]:
@@ -148,7 +149,7 @@ class _Pass:
             self.leaf_arrays.add(id(data))
             leaf.grad = function.Tensor._make(data)
         elif leaf.grad._data.flags.writeable and leaf.grad.shape == data.shape:
-            leaf.grad._data += data
+            parallel_pass(_add_into, leaf.grad._data, data)  # a large gradient is added on all threads
         else:
             leaf.grad = function.Tensor._make(leaf.grad._data + data)
 
@@ -312,3 +313,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             g = g.detach()
         results.append(g)
     return tuple(results)
+
+
+def _add_into(total: np.ndarray, grad: np.ndarray) -> None:
+    np.add(total, grad, out=total)

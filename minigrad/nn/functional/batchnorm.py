@@ -37,7 +37,7 @@ from minigrad.errors import ShapeError
 from minigrad.nn.functional.columns import TRANSPOSE_BLOCK, c_order
 from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
-from minigrad.threads import parallel_for
+from minigrad.threads import get_num_threads, parallel_for
 
 
 class _Grouping:
@@ -92,12 +92,14 @@ def _part(param: np.ndarray | None, index: tuple) -> np.ndarray | None:
     return param[tuple(part if size > 1 else slice(None) for part, size in zip(index, param.shape))]
 
 
-CHUNK = 1 << 16  # numbers per chunk of samples: a chunk's temporaries stay in the cache
+CHUNK = 1 << 16  # numbers per chunk of samples and thread: a chunk's temporaries stay in the cache
 
 
 def _sample_chunks(shape: tuple) -> list[slice]:
-    """Slices of whole samples along the first axis, about ``CHUNK`` numbers each."""
-    step = max(1, CHUNK // max(1, int(np.prod(shape[1:]))))
+    """Slices of whole samples along the first axis, about ``CHUNK`` numbers each, times the
+    thread count: threads that share the passes also share Python's lock between numpy calls,
+    and twice the chunk on two threads took 0.90-0.95x the time (batch norm on (64, 64, 32, 32))."""
+    step = max(1, CHUNK * get_num_threads() // max(1, int(np.prod(shape[1:]))))
     return [slice(start, start + step) for start in range(0, shape[0], step)]
 
 

@@ -7,6 +7,7 @@ import pytest
 from minigrad.nn.functional._window import make_window
 from minigrad.nn.functional.columns import c_order, col2im, im2col
 from minigrad.nn.functional.normalization import channel_window_sum
+from minigrad.nn.functional import pooling
 from minigrad.nn.functional.pooling import gather_taps, max_pool_arrays, scatter_taps, spread_taps, sum_taps
 
 R = np.random.default_rng(5)
@@ -62,9 +63,12 @@ def test_batch_last_im2col_reads_a_batch_last_input_in_place():
 @pytest.mark.parametrize("g", GEOMETRIES)
 @pytest.mark.parametrize("ceil", [False, True])
 @pytest.mark.parametrize("batch_last", [False, True])
-def test_pooling_kernels_equal_loop_references(g, ceil, batch_last):
+@pytest.mark.parametrize("one_channel_blocks", [False, True])  # the forward's taps, copied a block of channels at a time
+def test_pooling_kernels_equal_loop_references(g, ceil, batch_last, one_channel_blocks, monkeypatch):
     if any(p > (d * (k - 1) + 1) // 2 for p, k, d in zip(g[3], g[1], g[4])):
         pytest.skip("padding larger than half the kernel is refused by pooling")
+    if one_channel_blocks:
+        monkeypatch.setattr(pooling, "POOL_BLOCK", 1)
     w = window(g, ceil)
     x = np.round(R.standard_normal((2, 2) + g[0]), 1)  # ties on purpose
     if batch_last:  # as a batch-last convolution leaves it: same values, batch axis last in memory

@@ -60,6 +60,9 @@ def _first_valid_taps(window: Window) -> np.ndarray:
     return rows[:, None] * kw + cols[None, :]
 
 
+POOL_BLOCK = 1 << 17  # outputs per block of channels: bounds the copied taps (9 taps: 4.5 MiB of float32)
+
+
 def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
     """The window maxima and, for each, the winning tap ``k = i * KW + j``.
 
@@ -72,9 +75,12 @@ def max_pool_arrays(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarr
     out = np.empty_like(first_tap, order="K")  # the input's memory layout (a convolution may leave the batch last)
     arg = np.empty_like(out, dtype=np.uint8 if window.kernel[0] * window.kernel[1] <= 256 else np.int32)
 
+    step = max(1, POOL_BLOCK // max(1, out[..., :1, :, :].size))  # channels per block
+
     def channels(start: int, stop: int) -> None:
-        part = (..., slice(start, stop), slice(None), slice(None))
-        _max_pool_into(padded[part], window, out[part], arg[part])
+        for first in range(start, stop, step):
+            part = (..., slice(first, min(first + step, stop)), slice(None), slice(None))
+            _max_pool_into(padded[part], window, out[part], arg[part])
 
     parallel_for(channels, out.shape[-3], 2 * padded.size)
     return out, arg

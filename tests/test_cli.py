@@ -40,6 +40,7 @@ def test_missing_dataset_and_corrupt_checkpoint_are_clear_errors(tmp_path, capsy
     from minigrad.data import mnist
 
     monkeypatch.setattr(mnist, "CACHE", tmp_path / "cache")
+    monkeypatch.chdir(tmp_path)  # the default --out (runs/lenet5) of an earlier `minigrad train` here must not matter
     assert main(["train", "--dataset", "mnist", "--data-root", str(tmp_path / "none"), "--quiet"]) == 2
     assert "minigrad looked in" in capsys.readouterr().err
     bad = tmp_path / "bad.npz"

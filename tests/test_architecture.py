@@ -2,8 +2,8 @@
 
 Bottom to top (docs/architecture.md):
 
-    core     _dtype, errors, devices, _memory, _openblas, threads, generator, random, tensor,
-             creation, autograd/, ops/
+    core     _dtype, errors, devices, _memory, _openblas, _layout, threads, generator, random,
+             tensor, creation, autograd/, ops/
     nn       nn/, optim/
     models   models/
     the rest data/, training, cli*, viz/, onnx, serialization, torch_checkpoint, summary, plot,
@@ -22,8 +22,8 @@ from typing import Callable, NamedTuple
 
 PACKAGE = Path(__file__).resolve().parents[1] / "minigrad"
 
-CORE = {"_dtype", "errors", "devices", "_memory", "_openblas", "threads", "generator", "random", "tensor",
-        "creation", "autograd", "ops"}
+CORE = {"_dtype", "errors", "devices", "_memory", "_openblas", "_layout", "threads", "generator", "random",
+        "tensor", "creation", "autograd", "ops"}
 NN = {"nn", "optim"}
 MODELS = {"models"}
 LAYER_NAMES = ["core", "nn", "models", "the rest"]

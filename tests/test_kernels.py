@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from minigrad.nn.functional._window import make_window
-from minigrad.nn.functional.columns import c_order, col2im, im2col
+from minigrad._layout import c_order
+from minigrad.nn.functional.columns import col2im, im2col
 from minigrad.nn.functional.normalization import channel_window_sum
 from minigrad.nn.functional import pooling
 from minigrad.nn.functional.pooling import gather_taps, max_pool_arrays, scatter_taps, spread_taps, sum_taps

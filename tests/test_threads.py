@@ -317,3 +317,16 @@ def test_openblas_threads_sleep_at_once_when_minigrad_comes_before_numpy():
     assert _timeout_seen("import minigrad", None) == "4"
     assert _timeout_seen("import minigrad", "20") == "20"  # the user's choice is kept
     assert _timeout_seen("import numpy, minigrad", None) == "None"  # too late to matter: left alone
+
+
+def test_relu_backward_of_a_batch_last_gradient_against_a_c_order_output():
+    # (ResNet) the gradient from a convolution arrives batch-last, relu's saved output is C-order:
+    # the gradient is brought into C order first; the values must be the plain masked product
+    x = _values((6, 5, 4, 3), 7, special=True)
+    g = _values((6, 5, 4, 3), 8)
+    y = mg.tensor(x, requires_grad=True)
+    out = F.relu(y)
+    batch_last = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    out.backward(mg.tensor(batch_last))
+    want = np.where(np.maximum(x, 0) != 0, g, 0)  # NaN inputs pass their gradient, as in PyTorch
+    np.testing.assert_array_equal(y.grad.numpy(), want)

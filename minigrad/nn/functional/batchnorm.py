@@ -32,9 +32,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from minigrad._layout import TRANSPOSE_BLOCK, c_order
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
-from minigrad.nn.functional.columns import TRANSPOSE_BLOCK, c_order
 from minigrad.ops.inplace import bump
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads, parallel_for
@@ -176,7 +176,7 @@ def _centre_batch_last(matrix: np.ndarray, pixels: int, channels: slice, count: 
     """Batch norm's ``mean`` and ``centred = x - mean`` (C order) for a block of channels of
     an input whose memory is ``matrix`` ``(C*HW, N)``. Each channel's numbers are contiguous
     there, so its sum reads them in order; ``x - mean`` is written by blocks of rows transposed,
-    as :func:`columns.c_order` copies, the subtraction and the copy in one pass."""
+    as :func:`minigrad._layout.c_order` copies, the subtraction and the copy in one pass."""
     rows = matrix[channels.start * pixels:channels.stop * pixels]
     sums = np.einsum("ri->r", rows).reshape(-1, pixels)  # one row of the batch per pixel
     mean[0, channels, 0] = sums.sum(axis=1, dtype=np.float64).astype(mean.dtype, copy=False) / count

@@ -26,7 +26,6 @@ from minigrad.nn.functional._window import Window
 from minigrad.threads import parallel_for
 
 
-TRANSPOSE_BLOCK = 1 << 13  # numbers per block of c_order's transposed copy (measured)
 SHORT_RUN = 1 << 11  # numbers: col2im adds shorter runs per channel as one run for all (measured)
 
 
@@ -151,22 +150,3 @@ def rows_to_output(rows: np.ndarray, n: int, window: Window, batch_last: bool) -
 def output_to_rows(grad: np.ndarray, batch_last: bool) -> np.ndarray:
     """The adjoint of :func:`rows_to_output`: ``(N, O, OH, OW)`` -> ``(O, N*OH*OW)``."""
     return grad.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(grad.shape[1], -1)
-
-
-def c_order(a: np.ndarray) -> np.ndarray:
-    """``a`` in C order: ``a`` itself when it is, else a copy. A 4-D array with the batch axis last
-    in memory (a stride-1 convolution's output) is copied as the matrix ``(C*H*W, N)`` transposed,
-    a block of rows at a time: numpy's copy of the whole transposed view reads memory with a
-    stride of ``N`` numbers throughout and took 3.5x as long (``docs/performance.md``)."""
-    if a.flags.c_contiguous:
-        return a
-    moved = a.transpose(1, 2, 3, 0) if a.ndim == 4 and a.size else None
-    if moved is None or not moved.flags.c_contiguous:
-        return np.ascontiguousarray(a)
-    n = a.shape[0]
-    matrix = moved.reshape(-1, n)
-    out = np.empty((n, matrix.shape[0]), dtype=a.dtype)
-    step = max(16, TRANSPOSE_BLOCK // max(1, n))  # rows of a block that stays in the cache
-    for start in range(0, matrix.shape[0], step):
-        out[:, start:start + step] = matrix[start:start + step].T
-    return out.reshape(a.shape)

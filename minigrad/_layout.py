@@ -1,0 +1,35 @@
+"""Memory layouts. A stride-1 convolution leaves its output with the batch axis last in memory
+(``(C, H, W, N)`` behind an ``(N, C, H, W)`` view, ``minigrad.nn.functional.columns``); most
+other ops make C-order arrays. numpy handles any mix, but a pass that reads one operand in each
+of the two orders reads one of them a number at a time: ``c_order`` brings such an array into C
+order first, by blocks that stay in the cache.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TRANSPOSE_BLOCK = 1 << 13  # numbers per block of c_order's transposed copy (measured)
+
+
+def is_batch_last(a: np.ndarray) -> bool:
+    """Whether ``a`` ``(N, C, H, W)`` has the batch axis last in memory (and is not C order)."""
+    return a.ndim == 4 and a.size > 0 and not a.flags.c_contiguous and a.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def c_order(a: np.ndarray) -> np.ndarray:
+    """``a`` in C order: ``a`` itself when it is, else a copy. A 4-D array with the batch axis last
+    in memory (a stride-1 convolution's output) is copied as the matrix ``(C*H*W, N)`` transposed,
+    a block of rows at a time: numpy's copy of the whole transposed view reads memory with a
+    stride of ``N`` numbers throughout and took 3.5x as long (``docs/performance.md``)."""
+    if a.flags.c_contiguous:
+        return a
+    moved = a.transpose(1, 2, 3, 0) if a.ndim == 4 and a.size else None
+    if moved is None or not moved.flags.c_contiguous:
+        return np.ascontiguousarray(a)
+    n = a.shape[0]
+    matrix = moved.reshape(-1, n)
+    out = np.empty((n, matrix.shape[0]), dtype=a.dtype)
+    step = max(16, TRANSPOSE_BLOCK // max(1, n))  # rows of a block that stays in the cache
+    for start in range(0, matrix.shape[0], step):
+        out[:, start:start + step] = matrix[start:start + step].T
+    return out.reshape(a.shape)

@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from minigrad._layout import TRANSPOSE_BLOCK, c_order
+from minigrad._layout import TRANSPOSE_BLOCK, c_order, is_batch_last
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.ops.inplace import bump
@@ -165,11 +165,8 @@ def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, i
 
 def _batch_last_matrix(x: np.ndarray) -> np.ndarray | None:
     """The memory of ``x`` ``(N, C, H, W)`` as the matrix ``(C*H*W, N)`` when the batch axis is
-    last in memory (a stride-1 convolution's output), else None."""
-    if x.ndim != 4 or x.flags.c_contiguous or not x.size:
-        return None
-    moved = x.transpose(1, 2, 3, 0)
-    return moved.reshape(-1, x.shape[0]) if moved.flags.c_contiguous else None
+    last in memory (a convolution's output), else None."""
+    return x.transpose(1, 2, 3, 0).reshape(-1, x.shape[0]) if is_batch_last(x) else None
 
 
 def _centre_batch_last(matrix: np.ndarray, pixels: int, channels: slice, count: int, mean, centred) -> None:

@@ -23,11 +23,10 @@ def c_order(a: np.ndarray) -> np.ndarray:
     stride of ``N`` numbers throughout and took 3.5x as long (``docs/performance.md``)."""
     if a.flags.c_contiguous:
         return a
-    moved = a.transpose(1, 2, 3, 0) if a.ndim == 4 and a.size else None
-    if moved is None or not moved.flags.c_contiguous:
+    if not is_batch_last(a):
         return np.ascontiguousarray(a)
     n = a.shape[0]
-    matrix = moved.reshape(-1, n)
+    matrix = a.transpose(1, 2, 3, 0).reshape(-1, n)
     out = np.empty((n, matrix.shape[0]), dtype=a.dtype)
     step = max(16, TRANSPOSE_BLOCK // max(1, n))  # rows of a block that stays in the cache
     for start in range(0, matrix.shape[0], step):

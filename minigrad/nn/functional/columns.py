@@ -8,8 +8,9 @@ For stride-1 convolutions the columns are ordered ``(OH, OW, N)`` instead ("batc
 input is first copied into a padded ``(C, H, W, N)`` buffer, so that each row of windows is one
 contiguous run of ``OW*N`` numbers, and im2col and col2im copy long runs instead of rows of a
 few pixels (LeNet's second convolution: ten). A strided convolution takes this order too when
-its output rows are shorter than the batch (each run is then ``N`` numbers instead of ``OW``). The output then keeps the batch axis last in
-memory, and the next layers (relu, pooling, the next convolution) read it in that order.
+its output rows are shorter than the batch (each run is then ``N`` numbers instead of ``OW``).
+The output then keeps the batch axis last in memory, and the next layers (relu, pooling, the
+next convolution) read it in that order.
 
 ``uses_batch_last`` is the one place that chooses; every function here takes the choice as its
 ``batch_last`` argument. Measured (``docs/performance.md``), batch-last pays for LeNet-5's conv2,
@@ -91,9 +92,7 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
         part = image[start:stop]
         part.fill(0)
         for _, i, j in window.taps():
-            rows_cols = window.offset(i, j)
-            target = part[(slice(None), *rows_cols)] if batch_last else part[(..., *rows_cols)]
-            target += col[start:stop, i, j]
+            part[(..., *window.offset(i, j))] += col[start:stop, i, j]
 
     def batch_last_channels(start: int, stop: int) -> None:
         # numpy adds a strided block row by row, at a cost per row that outweighs a short row's

@@ -1,6 +1,6 @@
 """Memory layouts. A stride-1 convolution leaves its output with the batch axis last in memory
-(``(C, H, W, N)`` behind an ``(N, C, H, W)`` view, ``minigrad.nn.functional.columns``); most
-other ops make C-order arrays. numpy handles any mix, but a pass that reads one operand in each
+(``(C, H, W, N)`` behind an ``(N, C, H, W)`` view, ``minigrad.nn.functional.columns``), and
+batch norm and the elementwise ops keep it; most other ops make C-order arrays. numpy handles any mix, but a pass that reads one operand in each
 of the two orders reads one of them a number at a time: ``c_order`` brings such an array into C
 order first, by blocks that stay in the cache.
 """

@@ -90,7 +90,7 @@ def test_batch_norm_in_several_chunks_matches_torch(shape):
 @pytest.mark.parametrize("layout", [(1, 2, 3, 0), (1, 0, 2, 3)])
 def test_batch_norm_of_a_convolutions_memory_layout_matches_torch(layout):
     # a convolution leaves its output batch-last (stride 1) or channel-major (strided) in memory;
-    # batch norm copies the first into C order: values, gradients and statistics must not change
+    # batch norm reads the first by channel planes: values, gradients and statistics must not change
     ours, theirs = _pair("BatchNorm2d", 5)
     r = rng(4)
     for shape in [(6, 5, 7, 3), (1, 5, 2, 2), (40, 5, 3, 3)]:
@@ -103,6 +103,45 @@ def test_batch_norm_of_a_convolutions_memory_layout_matches_torch(layout):
     w, b = r.standard_normal(5), r.standard_normal(5)
     check_op(lambda x, w, b: batch_norm(x, None, None, w, b, training=True), x, w, b,
              reference=_torch_reference("batch_norm", lambda t: (t[0], None, None, t[1], t[2]), training=True))
+
+
+@pytest.mark.parametrize("grad_layout", [(1, 2, 3, 0), (0, 1, 2, 3), (2, 0, 3, 1)])
+def test_batch_norm_of_a_batch_last_input_keeps_the_layout_and_takes_any_gradient(grad_layout):
+    # a batch-last input gives a batch-last output and input gradient (the next convolution and
+    # the convolution's backward read them without a copy), whatever the gradient's own layout
+    ours, theirs = _pair("BatchNorm2d", 6)
+    r = rng(9)
+    shape = (7, 6, 5, 4)
+    x = np.ascontiguousarray((r.standard_normal(shape) * 3 + 2).transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    grad = np.ascontiguousarray(r.standard_normal(shape).transpose(grad_layout)).transpose(np.argsort(grad_layout))
+    _step(ours, theirs, x, grad, 1e-10, 1e-12)
+    _assert_same_state(ours, theirs)
+    mx = mg.tensor(x, requires_grad=True)
+    out = BatchNorm2d(6, dtype=np.float64)(mx)
+    assert out._data.transpose(1, 2, 3, 0).flags.c_contiguous
+    out.backward(mg.tensor(grad))
+    assert mx.grad._data.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def test_conv_batch_norm_relu_conv_chain_matches_torch():
+    # ResNet's pattern: the padded convolution hands batch norm a batch-last input and gets back
+    # a gradient cropped out of its padded col2im buffer
+    import torch
+
+    r = rng(10)
+    x = r.standard_normal((9, 3, 6, 5))
+    w1, w2 = r.standard_normal((4, 3, 3, 3)), r.standard_normal((2, 4, 3, 3))
+    ours, theirs = _pair("BatchNorm2d", 4)
+    mx, mw1, mw2 = (mg.tensor(a, requires_grad=True) for a in (x, w1, w2))
+    tx, tw1, tw2 = (torch.tensor(a, requires_grad=True) for a in (x, w1, w2))
+    out = mg.nn.functional.conv2d(ours(mg.nn.functional.conv2d(mx, mw1, padding=1)).relu(), mw2, padding=1)
+    want = torch.nn.functional.conv2d(theirs(torch.nn.functional.conv2d(tx, tw1, padding=1)).relu(), tw2, padding=1)
+    assert_close(out, want, 1e-10, 1e-12)
+    (out * out).sum().backward()
+    (want * want).sum().backward()
+    for got, expected in ((mx, tx), (mw1, tw1), (mw2, tw2), (ours.weight, theirs.weight), (ours.bias, theirs.bias)):
+        assert_close(got.grad, expected.grad, 1e-10, 1e-10)
+    _assert_same_state(ours, theirs)
 
 
 @pytest.mark.parametrize("name, shape", BN_CASES)

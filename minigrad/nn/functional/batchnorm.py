@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from minigrad._layout import TRANSPOSE_BLOCK, c_order, is_batch_last
+from minigrad._layout import c_order, is_batch_last
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.ops.inplace import bump
@@ -163,55 +163,89 @@ def _normalize_into(xv, w, b, grouping: _Grouping, eps: float, out, mean, var, i
         out += b
 
 
-def _batch_last_matrix(x: np.ndarray) -> np.ndarray | None:
-    """The memory of ``x`` ``(N, C, H, W)`` as the matrix ``(C*H*W, N)`` when the batch axis is
-    last in memory (a convolution's output), else None."""
-    return x.transpose(1, 2, 3, 0).reshape(-1, x.shape[0]) if is_batch_last(x) else None
-
-
-def _centre_batch_last(matrix: np.ndarray, pixels: int, channels: slice, count: int, mean, centred) -> None:
-    """Batch norm's ``mean`` and ``centred = x - mean`` (C order) for a block of channels of
-    an input whose memory is ``matrix`` ``(C*HW, N)``. Each channel's numbers are contiguous
-    there, so its sum reads them in order; ``x - mean`` is written by blocks of rows transposed,
-    as :func:`minigrad._layout.c_order` copies, the subtraction and the copy in one pass."""
-    rows = matrix[channels.start * pixels:channels.stop * pixels]
-    sums = np.einsum("ri->r", rows).reshape(-1, pixels)  # one row of the batch per pixel
-    mean[0, channels, 0] = sums.sum(axis=1, dtype=np.float64).astype(mean.dtype, copy=False) / count
-    row_mean = np.repeat(mean[0, channels, 0], pixels)
-    flat = centred.reshape(centred.shape[0], -1)[:, channels.start * pixels:channels.stop * pixels]
-    step = max(16, TRANSPOSE_BLOCK // max(1, matrix.shape[1]))
-    for start in range(0, rows.shape[0], step):
-        np.subtract(rows[start:start + step].T, row_mean[start:start + step], out=flat[:, start:start + step])
-
-
-def _batch_norm_into(x: np.ndarray, w, b, channels: slice, count: int, eps: float, out, centred, mean, var,
-                     invstd) -> None:
-    """Batch norm's forward for a block of channels, ``out`` ``(N, C, HW)`` in C order. An
-    input with the batch axis last in memory needs a C-order copy anyway: ``x - mean`` is that
-    copy (``centred``), kept for the backward, which then takes two passes fewer. Any other
-    input is read as it is, in three passes, and nothing is kept (``centred`` is None)."""
+def _batch_norm_into(x: np.ndarray, w, b, channels: slice, count: int, eps: float, out, mean, var, invstd) -> None:
+    """Batch norm's forward for a block of channels of a C-order input, ``out`` ``(N, C, HW)``:
+    three passes over ``x`` (mean, variance, output), a chunk of samples at a time, so that
+    ``x - mean`` is never stored whole (the backward recomputes it, as PyTorch does)."""
     whole = (slice(None), channels, slice(None))
     chunks = _sample_chunks((out.shape[0], channels.stop - channels.start, out.shape[2]))
-    if centred is not None:
-        _centre_batch_last(_batch_last_matrix(x), out.shape[2], channels, count, mean, centred)
-        centred = centred[whole]
-        var[whole] = _centred_sums(centred, None, None, chunks) / count
-    else:
-        xv = x.reshape(out.shape)[whole]
-        mean[whole] = _sum(xv, None, (0, 2)) / count
-        # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
-        var[whole] = _centred_sums(xv, _spread(mean[whole], xv), None, chunks) / count
+    xv = x.reshape(out.shape)[whole]
+    mean[whole] = _sum(xv, None, (0, 2)) / count
+    # two passes: the centred values give a variance without the cancellation of E[x^2] - E[x]^2
+    var[whole] = _centred_sums(xv, _spread(mean[whole], xv), None, chunks) / count
     invstd[whole] = 1.0 / np.sqrt(var[whole] + np.asarray(eps, dtype=var.dtype))
     alpha = invstd[whole] if w is None else invstd[whole] * w
-    if centred is not None:  # out = (x - mean) * alpha + bias
-        source, beta = centred, b
-    else:  # as PyTorch: out = x * alpha + beta, one factor and one term per channel
-        source, beta = xv, -(mean[whole] * alpha) if b is None else b - mean[whole] * alpha
-    alpha, beta = _spread(alpha, out), None if beta is None else _spread(beta, out)
+    # as PyTorch: out = x * alpha + beta, one factor and one term per channel
+    beta = -(mean[whole] * alpha) if b is None else b - mean[whole] * alpha
+    alpha, beta = _spread(alpha, out), _spread(beta, out)
     for part in chunks:
-        target = np.multiply(source[part], alpha, out=out[whole][part])
-        if beta is not None:
-            target += beta
+        target = np.multiply(xv[part], alpha, out=out[whole][part])
+        target += beta
+
+
+# -- batch norm of a convolution's output, by channel planes -------------------------------------
+# A stride-1 convolution leaves its output with the batch axis last in memory: ``(C, H, W, N)``
+# behind the ``(N, C, H, W)`` view, so each channel's numbers are one contiguous plane. Batch
+# norm then reads and writes the planes as they lie: no transposed copy, and its output (and
+# its input gradient) keep the layout for the relu, the next convolution's im2col and the
+# convolution's backward, which read it without a copy (``minigrad.nn.functional.columns``).
+def _planes(a: np.ndarray) -> np.ndarray:
+    """``a`` ``(N, C, H, W)`` as ``(C, H, W, N)``, a view (contiguous for a batch-last array)."""
+    return a.transpose(1, 2, 3, 0)
+
+
+def _plane_blocks(channels: slice, plane: int) -> list[slice]:
+    """Blocks of whole channels of about ``CHUNK`` numbers each, at least one channel: a block's
+    passes run one after the other while it stays in the cache."""
+    step = max(1, CHUNK // plane)
+    return [slice(start, min(start + step, channels.stop)) for start in range(channels.start, channels.stop, step)]
+
+
+def _per_plane(values: np.ndarray) -> np.ndarray:
+    return values[:, None, None, None]
+
+
+def _plane_totals(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """``sum(a)`` or ``sum(a * b)`` per plane of ``a`` ``(c, H, W, N)``: each row of the batch
+    summed in ``a``'s dtype, the row sums added in float64 (PyTorch sums float32 in double)."""
+    rows = np.einsum("...i->...", a) if b is None else np.einsum("...i,...i->...", a, b)
+    return rows.reshape(rows.shape[0], -1).sum(axis=1, dtype=np.float64).astype(a.dtype, copy=False)
+
+
+def _batch_norm_planes(x: np.ndarray, w, b, channels: slice, count: int, eps: float, out, centred, mean, var,
+                       invstd) -> None:
+    """Batch norm's forward for a block of channels of ``x`` given as planes ``(C, H, W, N)``:
+    ``centred = x - mean`` (kept for the backward, which then takes two passes fewer), the
+    variance from it, and ``out = centred * alpha + bias`` with ``alpha = invstd * weight``,
+    into ``out`` and ``centred``, planes too."""
+    for block in _plane_blocks(channels, x[0].size):
+        mean_block = _plane_totals(x[block]) / count
+        centred_block = np.subtract(x[block], _per_plane(mean_block), out=centred[block])
+        var_block = _plane_totals(centred_block, centred_block) / count
+        invstd_block = 1.0 / np.sqrt(var_block + np.asarray(eps, dtype=var_block.dtype))
+        mean[0, block, 0], var[0, block, 0], invstd[0, block, 0] = mean_block, var_block, invstd_block
+        alpha = invstd_block if w is None else invstd_block * w[0, block, 0]
+        target = np.multiply(centred_block, _per_plane(alpha), out=out[block])
+        if b is not None:
+            target += _per_plane(b[0, block, 0])
+
+
+def _gradients_planes(g: np.ndarray, centred: np.ndarray, invstd, w, m: int, channels: slice, grad_x, grad_weight,
+                      grad_bias) -> None:
+    """The batch-norm gradients for a block of channels, everything as planes ``(C, H, W, N)``
+    (``centred`` as :func:`_batch_norm_planes` kept it), by the formulas of the module
+    docstring: ``<h>`` and ``<h xhat>`` are ``grad_bias`` and ``grad_weight`` times ``w / M``."""
+    for block in _plane_blocks(channels, centred[0].size):
+        g_block, centred_block = g[block], centred[block]
+        sum_g, sum_centred_g = _plane_totals(g_block), _plane_totals(centred_block, g_block)
+        invstd_block = invstd[0, block, 0]
+        weight_block = sum_centred_g * invstd_block
+        grad_bias[0, block, 0], grad_weight[0, block, 0] = sum_g, weight_block
+        scale = invstd_block if w is None else invstd_block * w[0, block, 0]
+        target = np.multiply(centred_block, _per_plane(-(weight_block * invstd_block / m)), out=grad_x[block])
+        target += g_block
+        target -= _per_plane(sum_g / m)
+        target *= _per_plane(scale)
 
 
 def _rows(a: np.ndarray, grouping: _Grouping) -> np.ndarray:
@@ -234,17 +268,20 @@ class Normalize(Function):
     def forward(ctx, x, weight, bias, grouping, eps):
         stats_shape = tuple(1 if i in grouping.axes else n for i, n in enumerate(grouping.shape))
         dtype = x._data.dtype
-        out = np.empty(grouping.shape, dtype)
+        out = np.empty(grouping.shape, dtype)  # C order, unless the input is batch-last (below)
         mean, var, invstd = (np.empty(stats_shape, dtype) for _ in range(3))
         w, b = _param(weight, grouping), _param(bias, grouping)
         centred = None
-        if grouping.same_axes and grouping.shape[2] > 1:  # batch norm over pixels
-            if _batch_last_matrix(x._data) is not None:
-                centred = np.empty(grouping.shape, dtype)
+        if grouping.same_axes and grouping.shape[2] > 1 and is_batch_last(x._data):  # a convolution's output
+            planes = _planes(x._data)
+            out, centred = np.empty(planes.shape, dtype), np.empty(planes.shape, dtype)
 
             def normalize(index: tuple) -> None:
+                _batch_norm_planes(planes, w, b, index[1], grouping.count, eps, out, centred, mean, var, invstd)
+        elif grouping.same_axes and grouping.shape[2] > 1:  # batch norm over pixels
+            def normalize(index: tuple) -> None:
                 _batch_norm_into(x._data, _part(w, index), _part(b, index), index[1], grouping.count, eps,
-                                 out, centred, mean, var, invstd)
+                                 out, mean, var, invstd)
         else:
             xv = _rows(x._data, grouping).reshape(grouping.shape)
 
@@ -255,10 +292,11 @@ class Normalize(Function):
 
         _by_group(normalize, grouping)
         ctx.save_for_backward(x, weight)
-        ctx.mean, ctx.invstd = mean, invstd  # x - mean is recomputed in backward, as PyTorch does,
-        ctx.centred = centred  # unless the forward made it in place of a C-order copy
+        ctx.mean, ctx.invstd = mean, invstd
+        ctx.centred = centred  # x - mean as planes, or None: the backward recomputes it, as PyTorch does
         ctx.bias_shape = None if bias is None else bias.shape
-        return out.reshape(x._data.shape), mean, var
+        output = out.transpose(3, 0, 1, 2) if centred is not None else out.reshape(x._data.shape)
+        return output, mean, var
 
     @staticmethod
     def backward(ctx, grad, grad_mean, grad_var):
@@ -282,10 +320,8 @@ def _gradients_pixelless(g, xv, mean, invstd, w, m: int, grad_x, grad_weight, gr
     centred *= invstd if w is None else invstd * w
 
 
-def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias,
-                    centred=None) -> None:
-    """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays
-    (for batch norm, ``centred``: ``x - mean`` as the forward kept it, or None)."""
+def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_weight, grad_bias) -> None:
+    """The forward of :class:`NormalizeBackward` on one block of groups, into the given arrays."""
     m = grouping.count
     if grouping.same_axes and xv.shape[2] == 1:
         _gradients_pixelless(g, xv, mean, invstd, w, m, grad_x, grad_weight, grad_bias)
@@ -293,18 +329,15 @@ def _gradients_into(g, xv, mean, invstd, w, grouping: _Grouping, grad_x, grad_we
     if grouping.same_axes:
         # batch norm: <h> and <h xhat> are grad_bias and grad_weight, times w / M
         chunks = _sample_chunks(xv.shape)
-        spread_mean = None if centred is not None else _spread(mean, xv)
-        grad_bias[...], centred_g = _centred_sums(xv if centred is None else centred, spread_mean, g, chunks)
+        spread_mean = _spread(mean, xv)
+        grad_bias[...], centred_g = _centred_sums(xv, spread_mean, g, chunks)
         grad_weight[...] = centred_g * invstd
         scale = invstd if w is None else invstd * w
         coefficient, shift = -(grad_weight * invstd / m), grad_bias / m
         coefficient, shift, scale = (_spread(v, xv) for v in (coefficient, shift, scale))
         for part in chunks:
-            if centred is not None:
-                out = np.multiply(centred[part], coefficient, out=grad_x[part])
-            else:
-                out = np.subtract(xv[part], spread_mean, out=grad_x[part])
-                out *= coefficient
+            out = np.subtract(xv[part], spread_mean, out=grad_x[part])
+            out *= coefficient
             out += g[part]
             out -= shift
             out *= scale
@@ -326,23 +359,33 @@ class NormalizeBackward(Function):
 
     @staticmethod
     def forward(ctx, grad, x, weight, mean, invstd, grouping, eps, centred=None):
-        g = _rows(grad._data, grouping).reshape(grouping.shape)
-        xv = x._data.reshape(grouping.shape) if centred is not None else _rows(x._data, grouping).reshape(grouping.shape)
         w = _param(weight, grouping)
         param_shape = tuple(1 if i in grouping.param_axes else n for i, n in enumerate(grouping.shape))
-        grad_x = np.empty(grouping.shape, g.dtype)
-        grad_weight, grad_bias = np.empty(param_shape, g.dtype), np.empty(param_shape, g.dtype)
+        dtype = grad._data.dtype
+        grad_weight, grad_bias = np.empty(param_shape, dtype), np.empty(param_shape, dtype)
+        if centred is not None:  # the forward's planes (x - mean of a batch-last input)
+            g = _planes(grad._data)
+            if g.strides[-1] != g.itemsize:  # a gradient in another layout: one copy into planes
+                g = np.ascontiguousarray(g)
+            grad_x = np.empty(centred.shape, dtype)
 
-        def gradients(index: tuple) -> None:
-            params = tuple(part if size > 1 else slice(None) for part, size in zip(index, param_shape))
-            _gradients_into(g[index], xv[index], mean[index], invstd[index], _part(w, index), grouping,
-                            grad_x[index], grad_weight[params], grad_bias[params],
-                            None if centred is None else centred[index])
+            def gradients(index: tuple) -> None:
+                _gradients_planes(g, centred, invstd, w, grouping.count, index[1], grad_x, grad_weight, grad_bias)
+        else:
+            g = _rows(grad._data, grouping).reshape(grouping.shape)
+            xv = _rows(x._data, grouping).reshape(grouping.shape)
+            grad_x = np.empty(grouping.shape, dtype)
+
+            def gradients(index: tuple) -> None:
+                params = tuple(part if size > 1 else slice(None) for part, size in zip(index, param_shape))
+                _gradients_into(g[index], xv[index], mean[index], invstd[index], _part(w, index), grouping,
+                                grad_x[index], grad_weight[params], grad_bias[params])
 
         _by_group(gradients, grouping)
         ctx.save_for_backward(grad, x, weight)
         weight_shape = weight.shape if weight is not None else tuple(n for n in grouping.param_shape if n != 1) or (1,)
-        return grad_x.reshape(x._data.shape), grad_weight.reshape(weight_shape), grad_bias.reshape(weight_shape)
+        grad_x = grad_x.transpose(3, 0, 1, 2) if centred is not None else grad_x.reshape(x._data.shape)
+        return grad_x, grad_weight.reshape(weight_shape), grad_bias.reshape(weight_shape)
 
     @staticmethod
     def backward(ctx, gg_x, gg_weight, gg_bias):

@@ -9,8 +9,8 @@ input is first copied into a padded ``(C, H, W, N)`` buffer, so that each row of
 contiguous run of ``OW*N`` numbers, and im2col and col2im copy long runs instead of rows of a
 few pixels (LeNet's second convolution: ten). A strided convolution takes this order too when
 its output rows are shorter than the batch (each run is then ``N`` numbers instead of ``OW``).
-The output then keeps the batch axis last in memory, and the next layers (relu, pooling, the
-next convolution) read it in that order.
+The output then keeps the batch axis last in memory, and the next layers (batch norm, relu,
+pooling, the next convolution) read it in that order; batch norm also keeps it.
 
 ``uses_batch_last`` is the one place that chooses; every function here takes the choice as its
 ``batch_last`` argument. Measured (``docs/performance.md``), batch-last pays for LeNet-5's conv2,

@@ -286,3 +286,26 @@ def test_parameter_group_errors_are_torchs():
         optim.NAdam([b], lr=-1.0)
     with pytest.raises(ValueError, match="RAdam: invalid beta parameter at index 1"):
         optim.RAdam([b], betas=(0.9, 1.0))
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ALL)
+def test_large_and_small_parameters_on_two_threads_match_torch(name):
+    # a step shares the blocks of all its parameters between the threads at once: two large
+    # parameters and a tiny one, in two groups, the third joining after two steps (so that
+    # per-parameter values such as step counts differ between parameters of one step)
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((700, 600)), rng.standard_normal(5), rng.standard_normal(300_001)]
+    before = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        runs = [Run(lib, name, arrays, groups=lambda ps: [{"params": ps[:2], "lr": 0.02}], lr=0.05)
+                for lib in ("mg", "torch")]
+        for run in runs:
+            run.step(2)
+            run.opt.add_param_group({"params": run.params[2]})
+            run.step(3)
+    finally:
+        mg.set_num_threads(before)
+    ours, theirs = runs
+    assert_close(ours.arrays(), theirs.arrays())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, Scratch, each_block, direction
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, Scratch, direction
+from minigrad.tensor import Tensor
 
 
 class Adadelta(Optimizer):
@@ -42,36 +43,34 @@ class Adadelta(Optimizer):
                                       foreach=foreach, capturable=capturable, differentiable=differentiable))
         self._delta_scratch = Scratch()  # a third block-sized buffer, for delta
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state.update(step=0, square_avg=np.zeros_like(p._data, order="C"),
-                                 acc_delta=np.zeros_like(p._data, order="C"))
-                state["step"] += 1
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(p._data, order="C"),
+                         acc_delta=np.zeros_like(p._data, order="C"))
+        state["step"] += 1
 
-                def update(param, grad, square_avg, acc_delta) -> None:
-                    work, tmp = self._scratch(param)
-                    delta, _ = self._delta_scratch(param)
-                    g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
-                    square_avg *= rho
-                    np.multiply(g, 1 - rho, out=tmp)
-                    tmp *= g
-                    square_avg += tmp
-                    np.add(square_avg, eps, out=tmp)
-                    std = np.sqrt(tmp, out=tmp)
-                    np.add(acc_delta, eps, out=delta)
-                    np.sqrt(delta, out=delta)
-                    delta /= std
-                    delta *= g
-                    acc_delta *= rho
-                    np.multiply(delta, 1 - rho, out=tmp)
-                    tmp *= delta
-                    acc_delta += tmp
-                    delta *= -lr
-                    param += delta
+        def update(param, grad, square_avg, acc_delta) -> None:
+            work, tmp = self._scratch(param)
+            delta, _ = self._delta_scratch(param)
+            g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
+            square_avg *= rho
+            np.multiply(g, 1 - rho, out=tmp)
+            tmp *= g
+            square_avg += tmp
+            np.add(square_avg, eps, out=tmp)
+            std = np.sqrt(tmp, out=tmp)
+            np.add(acc_delta, eps, out=delta)
+            np.sqrt(delta, out=delta)
+            delta /= std
+            delta *= g
+            acc_delta *= rho
+            np.multiply(delta, 1 - rho, out=tmp)
+            tmp *= delta
+            acc_delta += tmp
+            delta *= -lr
+            param += delta
 
-                each_block(update, p._data, p.grad._data, state["square_avg"], state["acc_delta"])
+        return update, (state["square_avg"], state["acc_delta"])

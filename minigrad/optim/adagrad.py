@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters, direction
+from minigrad.tensor import Tensor
 
 
 class Adagrad(Optimizer):
@@ -31,24 +32,22 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             self.state[p] = {"step": 0, "sum": np.full_like(p._data, group["initial_accumulator_value"], order="C")}
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, lr_decay, weight_decay, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
-            maximize = group["maximize"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                state["step"] += 1
-                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, lr_decay, weight_decay, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
+        maximize = group["maximize"]
+        state = self.state[p]
+        state["step"] += 1
+        clr = lr / (1 + (state["step"] - 1) * lr_decay)
 
-                def update(param, grad, total) -> None:
-                    work, tmp = self._scratch(param)
-                    g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
-                    np.multiply(g, g, out=tmp)
-                    total += tmp
-                    np.sqrt(total, out=tmp)
-                    tmp += eps
-                    np.multiply(g, -clr, out=work)
-                    work /= tmp
-                    param += work
+        def update(param, grad, total) -> None:
+            work, tmp = self._scratch(param)
+            g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
+            np.multiply(g, g, out=tmp)
+            total += tmp
+            np.sqrt(total, out=tmp)
+            tmp += eps
+            np.multiply(g, -clr, out=work)
+            work /= tmp
+            param += work
 
-                each_block(update, p._data, p.grad._data, state["sum"])
+        return update, (state["sum"],)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters, direction
+from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):
@@ -38,35 +39,33 @@ class Adam(Optimizer):
                                       differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"), exp_avg_sq=np.zeros_like(p._data, order="C"))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(p._data, order="C")
-                state["step"] += 1
-                step = state["step"]
-                step_size = lr / (1 - beta1 ** step)
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                extra = (state["max_exp_avg_sq"],) if amsgrad else ()
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"), exp_avg_sq=np.zeros_like(p._data, order="C"))
+            if amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p._data, order="C")
+        state["step"] += 1
+        step = state["step"]
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        extra = (state["max_exp_avg_sq"],) if amsgrad else ()
 
-                def update(param, grad, m, v, *v_max) -> None:
-                    work, tmp = self._scratch(param)
-                    g = moments_(param, grad, m, v, group, decoupled, work, tmp)
-                    if amsgrad:
-                        v = np.maximum(v_max[0], v, out=v_max[0])
-                    np.sqrt(v, out=tmp)
-                    tmp /= bias_correction2_sqrt
-                    tmp += eps
-                    np.multiply(m, -step_size, out=work)  # g is no longer needed
-                    work /= tmp
-                    param += work
+        def update(param, grad, m, v, *v_max) -> None:
+            work, tmp = self._scratch(param)
+            g = moments_(param, grad, m, v, group, decoupled, work, tmp)
+            if amsgrad:
+                v = np.maximum(v_max[0], v, out=v_max[0])
+            np.sqrt(v, out=tmp)
+            tmp /= bias_correction2_sqrt
+            tmp += eps
+            np.multiply(m, -step_size, out=work)  # g is no longer needed
+            work /= tmp
+            param += work
 
-                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"], *extra)
+        return update, (state["exp_avg"], state["exp_avg_sq"], *extra)
 
 
 class AdamW(Adam):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import _lerp_
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters, direction
+from minigrad.tensor import Tensor
 
 
 class Adamax(Optimizer):
@@ -31,27 +32,25 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, capturable=capturable))
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"), exp_inf=np.zeros_like(p._data, order="C"))
-                state["step"] += 1
-                clr = lr / (1 - beta1 ** state["step"])
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"), exp_inf=np.zeros_like(p._data, order="C"))
+        state["step"] += 1
+        clr = lr / (1 - beta1 ** state["step"])
 
-                def update(param, grad, m, u) -> None:
-                    work, tmp = self._scratch(param)
-                    g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
-                    _lerp_(m, g, 1 - beta1, tmp)
-                    u *= beta2
-                    np.abs(g, out=tmp)
-                    tmp += eps
-                    np.maximum(u, tmp, out=u)
-                    np.multiply(m, -clr, out=work)
-                    work /= u
-                    param += work
+        def update(param, grad, m, u) -> None:
+            work, tmp = self._scratch(param)
+            g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient: read only
+            _lerp_(m, g, 1 - beta1, tmp)
+            u *= beta2
+            np.abs(g, out=tmp)
+            tmp += eps
+            np.maximum(u, tmp, out=u)
+            np.multiply(m, -clr, out=work)
+            work /= u
+            param += work
 
-                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_inf"])
+        return update, (state["exp_avg"], state["exp_inf"])

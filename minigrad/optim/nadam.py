@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import moments_
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, scalar_dtype
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters, scalar_dtype
+from minigrad.tensor import Tensor
 
 
 class NAdam(Optimizer):
@@ -33,36 +34,34 @@ class NAdam(Optimizer):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable))
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            momentum_decay, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(p._data, order="C"),
-                                 exp_avg_sq=np.zeros_like(p._data, order="C"))
-                state["step"] += 1
-                step = state["step"]
-                bias_correction2 = 1 - beta2 ** step
-                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-                dtype = scalar_dtype()
-                mu_product = state["mu_product"] = float(dtype(state["mu_product"]) * dtype(mu))
-                grad_scale = -lr * (1.0 - mu) / (1.0 - mu_product)
-                exp_avg_scale = (-lr * mu_next) / (1.0 - mu_product * mu_next)
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        momentum_decay, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(p._data, order="C"),
+                         exp_avg_sq=np.zeros_like(p._data, order="C"))
+        state["step"] += 1
+        step = state["step"]
+        bias_correction2 = 1 - beta2 ** step
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        dtype = scalar_dtype()
+        mu_product = state["mu_product"] = float(dtype(state["mu_product"]) * dtype(mu))
+        grad_scale = -lr * (1.0 - mu) / (1.0 - mu_product)
+        exp_avg_scale = (-lr * mu_next) / (1.0 - mu_product * mu_next)
 
-                def update(param, grad, m, v) -> None:
-                    work, denom = self._scratch(param)
-                    g = moments_(param, grad, m, v, group, decoupled, work, denom)
-                    np.divide(v, bias_correction2, out=denom)
-                    np.sqrt(denom, out=denom)
-                    denom += eps
-                    np.multiply(g, grad_scale, out=work)  # g may be work: last read here
-                    work /= denom
-                    param += work
-                    np.multiply(m, exp_avg_scale, out=work)
-                    work /= denom
-                    param += work
+        def update(param, grad, m, v) -> None:
+            work, denom = self._scratch(param)
+            g = moments_(param, grad, m, v, group, decoupled, work, denom)
+            np.divide(v, bias_correction2, out=denom)
+            np.sqrt(denom, out=denom)
+            denom += eps
+            np.multiply(g, grad_scale, out=work)  # g may be work: last read here
+            work /= denom
+            param += work
+            np.multiply(m, exp_avg_scale, out=work)
+            work /= denom
+            param += work
 
-                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"])
+        return update, (state["exp_avg"], state["exp_avg_sq"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import moments_
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters
+from minigrad.tensor import Tensor
 
 
 class RAdam(Optimizer):
@@ -30,37 +31,35 @@ class RAdam(Optimizer):
                                       foreach=foreach, capturable=capturable,
                                       decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable))
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"),
-                                 exp_avg_sq=np.zeros_like(p._data, order="C"))
-                state["step"] += 1
-                step = state["step"]
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                rho_inf = 2 / (1 - beta2) - 1
-                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-                rect = None
-                if rho_t > 5.0:
-                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        decoupled = group["decoupled_weight_decay"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p._data, order="C"),
+                         exp_avg_sq=np.zeros_like(p._data, order="C"))
+        state["step"] += 1
+        step = state["step"]
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        rect = None
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
 
-                def update(param, grad, m, v) -> None:
-                    work, tmp = self._scratch(param)
-                    moments_(param, grad, m, v, group, decoupled, work, tmp)
-                    np.divide(m, bias_correction1, out=work)  # the gradient is no longer needed
-                    work *= lr
-                    if rect is not None:
-                        np.sqrt(v, out=tmp)
-                        tmp += eps
-                        np.reciprocal(tmp, out=tmp)  # PyTorch's scalar / tensor is tensor.reciprocal() * scalar
-                        tmp *= bias_correction2 ** 0.5
-                        work *= tmp
-                        work *= rect
-                    param -= work
+        def update(param, grad, m, v) -> None:
+            work, tmp = self._scratch(param)
+            moments_(param, grad, m, v, group, decoupled, work, tmp)
+            np.divide(m, bias_correction1, out=work)  # the gradient is no longer needed
+            work *= lr
+            if rect is not None:
+                np.sqrt(v, out=tmp)
+                tmp += eps
+                np.reciprocal(tmp, out=tmp)  # PyTorch's scalar / tensor is tensor.reciprocal() * scalar
+                tmp *= bias_correction2 ** 0.5
+                work *= tmp
+                work *= rect
+            param -= work
 
-                each_block(update, p._data, p.grad._data, state["exp_avg"], state["exp_avg_sq"])
+        return update, (state["exp_avg"], state["exp_avg_sq"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.optim.adam import _lerp_
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters, direction
+from minigrad.tensor import Tensor
 
 
 class RMSprop(Optimizer):
@@ -28,49 +29,47 @@ class RMSprop(Optimizer):
                                       weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-            maximize = group["maximize"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state.update(step=0, square_avg=np.zeros_like(p._data, order="C"))
-                    if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(p._data, order="C")
-                    if centered:
-                        state["grad_avg"] = np.zeros_like(p._data, order="C")
-                state["step"] += 1
-                extra = [state[k] for k in ("momentum_buffer", "grad_avg") if k in state]
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+        maximize = group["maximize"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(p._data, order="C"))
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(p._data, order="C")
+            if centered:
+                state["grad_avg"] = np.zeros_like(p._data, order="C")
+        state["step"] += 1
+        extra = [state[k] for k in ("momentum_buffer", "grad_avg") if k in state]
 
-                def update(*chunk) -> None:
-                    param, grad, square_avg = chunk[:3]
-                    buf = chunk[3] if momentum > 0 else None
-                    grad_avg = chunk[-1] if centered else None
-                    work, avg = self._scratch(param)
-                    g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
-                    square_avg *= alpha
-                    np.multiply(g, 1 - alpha, out=avg)
-                    avg *= g
-                    square_avg += avg
-                    if centered:
-                        _lerp_(grad_avg, g, 1 - alpha, avg)
-                        np.multiply(grad_avg, -1, out=avg)
-                        avg *= grad_avg
-                        avg += square_avg
-                        np.sqrt(avg, out=avg)
-                    else:
-                        np.sqrt(square_avg, out=avg)
-                    avg += eps
-                    if momentum > 0:
-                        buf *= momentum
-                        np.divide(g, avg, out=work)
-                        buf += work
-                        np.multiply(buf, -lr, out=work)
-                    else:
-                        np.multiply(g, -lr, out=work)
-                        work /= avg
-                    param += work
+        def update(*chunk) -> None:
+            param, grad, square_avg = chunk[:3]
+            buf = chunk[3] if momentum > 0 else None
+            grad_avg = chunk[-1] if centered else None
+            work, avg = self._scratch(param)
+            g = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
+            square_avg *= alpha
+            np.multiply(g, 1 - alpha, out=avg)
+            avg *= g
+            square_avg += avg
+            if centered:
+                _lerp_(grad_avg, g, 1 - alpha, avg)
+                np.multiply(grad_avg, -1, out=avg)
+                avg *= grad_avg
+                avg += square_avg
+                np.sqrt(avg, out=avg)
+            else:
+                np.sqrt(square_avg, out=avg)
+            avg += eps
+            if momentum > 0:
+                buf *= momentum
+                np.divide(g, avg, out=work)
+                buf += work
+                np.multiply(buf, -lr, out=work)
+            else:
+                np.multiply(g, -lr, out=work)
+                work /= avg
+            param += work
 
-                each_block(update, p._data, p.grad._data, state["square_avg"], *extra)
+        return update, (state["square_avg"], *extra)

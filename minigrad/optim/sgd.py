@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, each_block, check_hyperparameters, direction
+from minigrad.optim.optimizer import BlockUpdate, Optimizer, check_hyperparameters, direction
+from minigrad.tensor import Tensor
 
 
 class SGD(Optimizer):
@@ -30,39 +31,36 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
-    def _update(self) -> None:
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in self._params_with_grad(group):
-                state = self.state.setdefault(p, {}) if momentum else {}  # PyTorch keeps no state without momentum
-                first = momentum and "momentum_buffer" not in state
+    def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        state = self.state.setdefault(p, {}) if momentum else {}  # PyTorch keeps no state without momentum
+        first = momentum and "momentum_buffer" not in state
+        if first:
+            state["momentum_buffer"] = np.empty_like(p._data, order="C")
+
+        def update(*chunk) -> None:
+            param, grad = chunk[0], chunk[1]
+            work, tmp = self._scratch(param)
+            d = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
+            if momentum:
+                buf = chunk[2]
                 if first:
-                    state["momentum_buffer"] = np.empty_like(p._data, order="C")
-                arrays = (p._data, p.grad._data) + ((state["momentum_buffer"],) if momentum else ())
+                    buf[...] = d
+                else:
+                    buf *= momentum
+                    if dampening:
+                        np.multiply(d, 1 - dampening, out=tmp)
+                        buf += tmp
+                    else:
+                        buf += d
+                if nesterov:
+                    np.multiply(buf, momentum, out=tmp)
+                    np.add(d, tmp, out=work)
+                    d = work
+                else:
+                    d = buf
+            np.multiply(d, -lr, out=tmp)
+            param += tmp
 
-                def update(*chunk) -> None:
-                    param, grad = chunk[0], chunk[1]
-                    work, tmp = self._scratch(param)
-                    d = direction(param, grad, weight_decay, maximize, work)  # may be the gradient itself: read only
-                    if momentum:
-                        buf = chunk[2]
-                        if first:
-                            buf[...] = d
-                        else:
-                            buf *= momentum
-                            if dampening:
-                                np.multiply(d, 1 - dampening, out=tmp)
-                                buf += tmp
-                            else:
-                                buf += d
-                        if nesterov:
-                            np.multiply(buf, momentum, out=tmp)
-                            np.add(d, tmp, out=work)
-                            d = work
-                        else:
-                            d = buf
-                    np.multiply(d, -lr, out=tmp)
-                    param += tmp
-
-                each_block(update, *arrays)
+        return update, (state["momentum_buffer"],) if momentum else ()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minigrad.nn.functional._window import make_window
-from minigrad._layout import c_order
+from minigrad._layout import c_order, short_rows
 from minigrad.nn.functional.columns import col2im, im2col
 from minigrad.nn.functional.normalization import channel_window_sum
 from minigrad.nn.functional import pooling
@@ -232,3 +232,27 @@ def test_strided_batch_last_conv_gradcheck_and_gradgradcheck():
     from helpers import check_op
 
     check_op(lambda x, w: F.conv2d(x, w, stride=2, padding=1), R.standard_normal((6, 2, 5, 5)), R.standard_normal((3, 2, 3, 3)))
+
+
+def test_short_rows_shrinks_numpys_buffer_for_this_thread_only_and_restores_it():
+    import threading
+
+    default = np.getbufsize()
+    seen = {}
+    with short_rows(2048):
+        seen["inside"] = np.getbufsize()
+        other = threading.Thread(target=lambda: seen.setdefault("other thread", np.getbufsize()))
+        other.start()
+        other.join()
+        rows = np.arange(8 * 2048, dtype=np.float32).reshape(8, 2048)
+        scaled = rows * np.arange(8, dtype=np.float32)[:, None]  # the passes it is for: same numbers
+    assert seen == {"inside": 2048, "other thread": default}
+    np.testing.assert_array_equal(scaled, np.arange(8 * 2048, dtype=np.float32).reshape(8, 2048) * np.arange(8)[:, None])
+    assert np.getbufsize() == default
+    with pytest.raises(ZeroDivisionError), short_rows(300):
+        assert np.getbufsize() == 256
+        1 / 0
+    assert np.getbufsize() == default
+    for length in (1, 255, 8192, 10**6):  # outside the range it changes nothing
+        with short_rows(length):
+            assert np.getbufsize() == default

@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from minigrad._layout import c_order, is_batch_last
+from minigrad._layout import c_order, is_batch_last, short_rows
 from minigrad.autograd.function import Function
 from minigrad.errors import ShapeError
 from minigrad.ops.inplace import bump
@@ -218,16 +218,17 @@ def _batch_norm_planes(x: np.ndarray, w, b, channels: slice, count: int, eps: fl
     ``centred = x - mean`` (kept for the backward, which then takes two passes fewer), the
     variance from it, and ``out = centred * alpha + bias`` with ``alpha = invstd * weight``,
     into ``out`` and ``centred``, planes too."""
-    for block in _plane_blocks(channels, x[0].size):
-        mean_block = _plane_totals(x[block]) / count
-        centred_block = np.subtract(x[block], _per_plane(mean_block), out=centred[block])
-        var_block = _plane_totals(centred_block, centred_block) / count
-        invstd_block = 1.0 / np.sqrt(var_block + np.asarray(eps, dtype=var_block.dtype))
-        mean[0, block, 0], var[0, block, 0], invstd[0, block, 0] = mean_block, var_block, invstd_block
-        alpha = invstd_block if w is None else invstd_block * w[0, block, 0]
-        target = np.multiply(centred_block, _per_plane(alpha), out=out[block])
-        if b is not None:
-            target += _per_plane(b[0, block, 0])
+    with short_rows(x[0].size):
+        for block in _plane_blocks(channels, x[0].size):
+            mean_block = _plane_totals(x[block]) / count
+            centred_block = np.subtract(x[block], _per_plane(mean_block), out=centred[block])
+            var_block = _plane_totals(centred_block, centred_block) / count
+            invstd_block = 1.0 / np.sqrt(var_block + np.asarray(eps, dtype=var_block.dtype))
+            mean[0, block, 0], var[0, block, 0], invstd[0, block, 0] = mean_block, var_block, invstd_block
+            alpha = invstd_block if w is None else invstd_block * w[0, block, 0]
+            target = np.multiply(centred_block, _per_plane(alpha), out=out[block])
+            if b is not None:
+                target += _per_plane(b[0, block, 0])
 
 
 def _gradients_planes(g: np.ndarray, centred: np.ndarray, invstd, w, m: int, channels: slice, grad_x, grad_weight,
@@ -235,17 +236,18 @@ def _gradients_planes(g: np.ndarray, centred: np.ndarray, invstd, w, m: int, cha
     """The batch-norm gradients for a block of channels, everything as planes ``(C, H, W, N)``
     (``centred`` as :func:`_batch_norm_planes` kept it), by the formulas of the module
     docstring: ``<h>`` and ``<h xhat>`` are ``grad_bias`` and ``grad_weight`` times ``w / M``."""
-    for block in _plane_blocks(channels, centred[0].size):
-        g_block, centred_block = g[block], centred[block]
-        sum_g, sum_centred_g = _plane_totals(g_block), _plane_totals(centred_block, g_block)
-        invstd_block = invstd[0, block, 0]
-        weight_block = sum_centred_g * invstd_block
-        grad_bias[0, block, 0], grad_weight[0, block, 0] = sum_g, weight_block
-        scale = invstd_block if w is None else invstd_block * w[0, block, 0]
-        target = np.multiply(centred_block, _per_plane(-(weight_block * invstd_block / m)), out=grad_x[block])
-        target += g_block
-        target -= _per_plane(sum_g / m)
-        target *= _per_plane(scale)
+    with short_rows(centred[0].size):
+        for block in _plane_blocks(channels, centred[0].size):
+            g_block, centred_block = g[block], centred[block]
+            sum_g, sum_centred_g = _plane_totals(g_block), _plane_totals(centred_block, g_block)
+            invstd_block = invstd[0, block, 0]
+            weight_block = sum_centred_g * invstd_block
+            grad_bias[0, block, 0], grad_weight[0, block, 0] = sum_g, weight_block
+            scale = invstd_block if w is None else invstd_block * w[0, block, 0]
+            target = np.multiply(centred_block, _per_plane(-(weight_block * invstd_block / m)), out=grad_x[block])
+            target += g_block
+            target -= _per_plane(sum_g / m)
+            target *= _per_plane(scale)
 
 
 def _rows(a: np.ndarray, grouping: _Grouping) -> np.ndarray:

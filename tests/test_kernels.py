@@ -29,9 +29,11 @@ def reference_positions(w):
         yield i, j, y, x, y * w.stride[0] + i * w.dilation[0] - top, x * w.stride[1] + j * w.dilation[1] - left
 
 
-@pytest.mark.parametrize("g", GEOMETRIES)
+@pytest.mark.parametrize("g", GEOMETRIES + [((10, 9), (3, 3), (1, 1), (2, 1), (2, 1))])  # stride 1, dilated
 @pytest.mark.parametrize("batch_last", [False, True])
-@pytest.mark.parametrize("batch", [2, 40])  # batch-last col2im: short runs added for all channels at once, long ones per channel
+# batch-last col2im: short runs added for all channels at once, long ones per channel, and
+# stride-1 rows of 256 numbers or more in planes of 4096 or more (batch 100) added in place
+@pytest.mark.parametrize("batch", [2, 40, 100])
 def test_im2col_and_col2im_equal_loop_references(g, batch_last, batch):
     w = window(g)
     x = R.standard_normal((batch, 3) + g[0])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from minigrad._layout import short_rows
 from minigrad.nn.functional._window import Window
 from minigrad.threads import parallel_for
 
@@ -94,6 +95,18 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
         for _, i, j in window.taps():
             part[(..., *window.offset(i, j))] += col[start:stop, i, j]
 
+    def batch_last_rows(start: int, stop: int) -> None:
+        # stride 1, rows of 256 numbers or more and planes of 4096 or more: each tap's block is
+        # added where it lies, with numpy's buffer no longer than a row (short_rows): 0.69x the
+        # time of the copies below for 64 channels of 32x32 at batch 32, 0.90x for LeNet-5's
+        # conv2; ResNet's 8x8 maps at batch 32 (planes of 2048) took 1.07x, so smaller planes
+        # and shorter rows stay with the copies
+        part = image[start:stop]
+        part.fill(0)
+        with short_rows(window.output_hw[1] * n):
+            for _, i, j in window.taps():
+                part[(slice(None), *window.offset(i, j))] += col[start:stop, i, j]
+
     def batch_last_channels(start: int, stop: int) -> None:
         # numpy adds a strided block row by row, at a cost per row that outweighs a short row's
         # sum; so each tap's block is first copied (copies are fast on strides) into a zeroed
@@ -117,7 +130,13 @@ def col2im(col: np.ndarray, window: Window, batch_last: bool = False) -> np.ndar
             else:
                 target[:, first:first + run] += source[:, :run]
 
-    parallel_for(batch_last_channels if batch_last else channels, c, 2 * col.size)
+    if not batch_last:
+        function = channels
+    elif window.stride[1] == 1 and window.output_hw[1] * n >= 256 and window.output_hw[0] * window.output_hw[1] * n >= 4096:
+        function = batch_last_rows
+    else:
+        function = batch_last_channels
+    parallel_for(function, c, 2 * col.size)
     if batch_last:
         return window.crop(image.transpose(3, 0, 1, 2))
     return window.crop(image).transpose(1, 0, 2, 3)

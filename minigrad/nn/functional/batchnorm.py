@@ -202,6 +202,7 @@ def _plane_blocks(channels: slice, plane: int) -> list[slice]:
 
 
 def _per_plane(values: np.ndarray) -> np.ndarray:
+    """Per-channel numbers ``(c,)`` shaped to broadcast against planes ``(c, H, W, N)``."""
     return values[:, None, None, None]
 
 

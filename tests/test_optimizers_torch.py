@@ -288,24 +288,90 @@ def test_parameter_group_errors_are_torchs():
         optim.RAdam([b], betas=(0.9, 1.0))
 
 
+def _threads_of_each_step(monkeypatch) -> list:
+    """Record how many threads each optimizer step's ``parallel_for`` uses."""
+    from minigrad.optim import optimizer
+    from minigrad.threads import PARALLEL_ELEMENTS
+
+    used = []
+    original = optimizer.parallel_for
+
+    def recording(function, count, elements):
+        used.append(min(mg.get_num_threads(), count, elements // PARALLEL_ELEMENTS))
+        original(function, count, elements)
+
+    monkeypatch.setattr(optimizer, "parallel_for", recording)
+    return used
+
+
+def _on_two_threads(run):
+    before = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        run()
+    finally:
+        mg.set_num_threads(before)
+
+
+KWARGS = {"SGD": dict(momentum=0.9, weight_decay=0.01)}
+
+
 @needs_torch
 @pytest.mark.parametrize("name", ALL)
-def test_large_and_small_parameters_on_two_threads_match_torch(name):
+def test_large_and_small_parameters_on_two_threads_match_torch(name, monkeypatch):
     # a step shares the blocks of all its parameters between the threads at once: two large
     # parameters and a tiny one, in two groups, the third joining after two steps (so that
     # per-parameter values such as step counts differ between parameters of one step)
     rng = np.random.default_rng(5)
-    arrays = [rng.standard_normal((700, 600)), rng.standard_normal(5), rng.standard_normal(300_001)]
-    before = mg.get_num_threads()
-    mg.set_num_threads(2)
-    try:
-        runs = [Run(lib, name, arrays, groups=lambda ps: [{"params": ps[:2], "lr": 0.02}], lr=0.05)
-                for lib in ("mg", "torch")]
+    arrays = [rng.standard_normal((1200, 1000)), rng.standard_normal(5), rng.standard_normal(300_001)]
+    used = _threads_of_each_step(monkeypatch)
+    runs = [Run(lib, name, arrays, groups=lambda ps: [{"params": ps[:2], "lr": 0.02}], lr=0.05,
+                **KWARGS.get(name, {})) for lib in ("mg", "torch")]
+
+    def steps():
         for run in runs:
             run.step(2)
             run.opt.add_param_group({"params": run.params[2]})
             run.step(3)
-    finally:
-        mg.set_num_threads(before)
+
+    _on_two_threads(steps)
+    assert used == [2] * 5  # every step of ours ran on both threads
     ours, theirs = runs
     assert_close(ours.arrays(), theirs.arrays())
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_a_parameter_listed_twice_is_updated_twice_in_turn_as_in_torch(name, monkeypatch):
+    # PyTorch warns and updates it twice; its two updates must not run at once on two threads
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal((1200, 1000)), rng.standard_normal(7)]
+    used = _threads_of_each_step(monkeypatch)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        runs = [Run(lib, name, arrays, groups=lambda ps: [ps[0], ps[1], ps[0]], lr=0.01, **KWARGS.get(name, {}))
+                for lib in ("mg", "torch")]
+    _on_two_threads(lambda: [run.step(3) for run in runs])
+    assert max(used) == 2
+    ours, theirs = runs
+    assert_close(ours.arrays(), theirs.arrays())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_step_that_fails_changes_no_parameter_and_no_state(name):
+    rng = np.random.default_rng(7)
+    params = [mg.tensor(rng.standard_normal((4, 3)), requires_grad=True) for _ in range(3)]
+    params[1]._data = np.asfortranarray(params[1]._data)  # a parameter the update cannot walk in place
+    opt = getattr(optim, name)(params, lr=0.1, **KWARGS.get(name, {}))
+    for p in params:
+        p.grad = mg.tensor(rng.standard_normal((4, 3)))
+    before = [p.detach().numpy().copy() for p in params]
+    state_before = {id(p): {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                    for p, s in opt.state.items()}
+    with pytest.raises(RuntimeError, match="C-contiguous"):
+        opt.step()
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.detach().numpy(), b)
+    assert {id(p): set(s) for p, s in opt.state.items()} == {k: set(v) for k, v in state_before.items()}
+    for p, s in opt.state.items():
+        for key, value in s.items():
+            np.testing.assert_array_equal(value, state_before[id(p)][key])

@@ -22,16 +22,19 @@ from minigrad.threads import get_num_threads, parallel_for
 BLOCK = 1 << 16  # elements per block: two float32 scratch buffers (512 KiB) stay in the L2 cache
 
 
-BlockUpdate = tuple  # (update, state arrays): how one parameter is updated, see Optimizer._block_update
+# how one parameter is updated (see Optimizer._block_update): update(param, grad, *state) of
+# one block, and the parameter's state arrays
+BlockUpdate = tuple[Callable[..., None], tuple[np.ndarray, ...]]
+_CONTIGUOUS = "optimizer: parameter and state arrays must be C-contiguous (use np.ascontiguousarray)"
 
 
-def _flat_arrays(param: np.ndarray, grad: np.ndarray, state: tuple) -> list[np.ndarray]:
+def _flat_arrays(param: np.ndarray, grad: np.ndarray, state_arrays: tuple) -> list[np.ndarray]:
     """A parameter, its gradient and its state arrays as flat views (writing to them updates the
     arrays). A non-contiguous gradient (rare: a transposed view) is read through one copy."""
-    for array in (param, *state):
+    for array in (param, *state_arrays):
         if not array.flags.c_contiguous:
-            raise RuntimeError("optimizer: parameter and state arrays must be C-contiguous (use np.ascontiguousarray)")
-    arrays = (param, grad if grad.flags.c_contiguous else np.ascontiguousarray(grad), *state)
+            raise RuntimeError(_CONTIGUOUS)
+    arrays = (param, grad if grad.flags.c_contiguous else np.ascontiguousarray(grad), *state_arrays)
     return [a.reshape(-1) for a in arrays]
 
 
@@ -189,12 +192,21 @@ class Optimizer:
 
     def _update(self) -> None:
         """Update every parameter that has a gradient, by its optimizer's rule (``_block_update``),
-        all the parameters' blocks together (``run_blocks``)."""
-        updates = []
+        all the parameters' blocks together (``run_blocks``). The parameters are checked first, so
+        that a step that fails changes no parameter and no state. A parameter listed twice
+        (PyTorch warns, and updates it twice) has its second update after its first."""
+        for group in self.param_groups:
+            if any(p.grad is not None and not p._data.flags.c_contiguous for p in group["params"]):
+                raise RuntimeError(_CONTIGUOUS)
+        updates, listed = [], set()
         for group in self.param_groups:
             for p in self._params_with_grad(group):
-                update, state = self._block_update(p, group)
-                updates.append((update, _flat_arrays(p._data, p.grad._data, state)))
+                if id(p) in listed:
+                    run_blocks(updates)
+                    updates, listed = [], set()
+                listed.add(id(p))
+                update, state_arrays = self._block_update(p, group)
+                updates.append((update, _flat_arrays(p._data, p.grad._data, state_arrays)))
         run_blocks(updates)
 
     def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:

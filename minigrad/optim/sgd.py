@@ -31,13 +31,20 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
+    def _update(self) -> None:
+        # a parameter listed twice takes PyTorch's first step twice: both of its updates start
+        # from the buffers it had before the step (none), each setting the buffer to its gradient
+        self._buffers_made: set[int] = set()
+        super()._update()
+
     def _block_update(self, p: Tensor, group: dict) -> BlockUpdate:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         state = self.state.setdefault(p, {}) if momentum else {}  # PyTorch keeps no state without momentum
-        first = momentum and "momentum_buffer" not in state
-        if first:
-            state["momentum_buffer"] = np.empty_like(p._data, order="C")
+        first = momentum and ("momentum_buffer" not in state or id(p) in self._buffers_made)
+        if momentum and "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.zeros_like(p._data, order="C")  # zeros: a step that fails leaves it valid
+            self._buffers_made.add(id(p))
 
         def update(*chunk) -> None:
             param, grad = chunk[0], chunk[1]

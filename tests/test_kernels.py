@@ -29,7 +29,8 @@ def reference_positions(w):
         yield i, j, y, x, y * w.stride[0] + i * w.dilation[0] - top, x * w.stride[1] + j * w.dilation[1] - left
 
 
-@pytest.mark.parametrize("g", GEOMETRIES + [((10, 9), (3, 3), (1, 1), (2, 1), (2, 1))])  # stride 1, dilated
+# and two whose rows have stride 1: dilated, and strided along the height only
+@pytest.mark.parametrize("g", GEOMETRIES + [((10, 9), (3, 3), (1, 1), (2, 1), (2, 1)), ((12, 9), (3, 3), (2, 1), (1, 1), (1, 1))])
 @pytest.mark.parametrize("batch_last", [False, True])
 # batch-last col2im: short runs added for all channels at once, long ones per channel, and
 # stride-1 rows of 256 numbers or more in planes of 4096 or more (batch 100) added in place

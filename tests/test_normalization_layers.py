@@ -105,6 +105,25 @@ def test_batch_norm_of_a_convolutions_memory_layout_matches_torch(layout):
              reference=_torch_reference("batch_norm", lambda t: (t[0], None, None, t[1], t[2]), training=True))
 
 
+@pytest.mark.parametrize("shape, affine, threads", [
+    ((9, 5, 40, 40), True, 1),  # planes of 14,400 numbers: several blocks of channels per call
+    ((3, 7, 70, 70), False, 1),  # one channel per block; no weight and no bias
+    ((16, 8, 64, 64), True, 2),  # large enough to split the channels between two threads
+])
+def test_batch_norm_by_channel_planes_in_blocks_and_threads_matches_torch(shape, affine, threads):
+    ours, theirs = _pair("BatchNorm2d", shape[1], affine=affine)
+    r = rng(11)
+    x, grad = (np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+               for a in (r.standard_normal(shape) * 0.5 + 100.0, r.standard_normal(shape)))
+    before = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    try:
+        _step(ours, theirs, x, grad, 1e-9, 1e-11)
+    finally:
+        mg.set_num_threads(before)
+    _assert_same_state(ours, theirs)
+
+
 @pytest.mark.parametrize("grad_layout", [(1, 2, 3, 0), (0, 1, 2, 3), (2, 0, 3, 1)])
 def test_batch_norm_of_a_batch_last_input_keeps_the_layout_and_takes_any_gradient(grad_layout):
     # a batch-last input gives a batch-last output and input gradient (the next convolution and

@@ -116,16 +116,15 @@ def _spread(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.repeat(values, like.shape[2], axis=2)
 
 
-def _centred_sums(xv: np.ndarray, mean: np.ndarray | None, g: np.ndarray | None, chunks: list[slice]):
+def _centred_sums(xv: np.ndarray, mean: np.ndarray, g: np.ndarray | None, chunks: list[slice]):
     """Batch norm's sums over the batch and spatial axes, one chunk of samples at a time (``x -
     mean`` is never stored whole): ``sum((x - mean)^2)`` when ``g`` is None, else ``sum(g)`` and
-    ``sum((x - mean) * g)``, reading each chunk of ``g`` once. ``mean`` as :func:`_spread` gives
-    it, or None when ``xv`` is ``x - mean`` already."""
-    buffer = None if mean is None else np.empty(xv[chunks[0]].shape, xv.dtype)
+    ``sum((x - mean) * g)``, reading each chunk of ``g`` once. ``mean`` as :func:`_spread` gives it."""
+    buffer = np.empty(xv[chunks[0]].shape, xv.dtype)
     rows = np.empty(xv.shape[:-1], xv.dtype)
     g_rows = None if g is None else np.empty(xv.shape[:-1], xv.dtype)
     for part in chunks:
-        centred = xv[part] if mean is None else np.subtract(xv[part], mean, out=buffer[:len(rows[part])])
+        centred = np.subtract(xv[part], mean, out=buffer[:len(rows[part])])
         if g is None:
             rows[part] = np.einsum("...i,...i->...", centred, centred)
         else:
@@ -209,8 +208,7 @@ def _per_plane(values: np.ndarray) -> np.ndarray:
 def _plane_totals(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """``sum(a)`` or ``sum(a * b)`` per plane of ``a`` ``(c, H, W, N)``: each row of the batch
     summed in ``a``'s dtype, the row sums added in float64 (PyTorch sums float32 in double)."""
-    rows = np.einsum("...i->...", a) if b is None else np.einsum("...i,...i->...", a, b)
-    return rows.reshape(rows.shape[0], -1).sum(axis=1, dtype=np.float64).astype(a.dtype, copy=False)
+    return _sum(a, b, (1, 2, 3)).reshape(-1)
 
 
 def _batch_norm_planes(x: np.ndarray, w, b, channels: slice, count: int, eps: float, out, centred, mean, var,
@@ -240,21 +238,23 @@ def _gradients_planes(g: np.ndarray, centred: np.ndarray, invstd, w, m: int, cha
     with short_rows(centred[0].size):
         for block in _plane_blocks(channels, centred[0].size):
             g_block, centred_block = g[block], centred[block]
-            sum_g, sum_centred_g = _plane_totals(g_block), _plane_totals(centred_block, g_block)
             invstd_block = invstd[0, block, 0]
-            weight_block = sum_centred_g * invstd_block
-            grad_bias[0, block, 0], grad_weight[0, block, 0] = sum_g, weight_block
+            grad_bias_block = _plane_totals(g_block)
+            grad_weight_block = _plane_totals(centred_block, g_block) * invstd_block
+            grad_bias[0, block, 0], grad_weight[0, block, 0] = grad_bias_block, grad_weight_block
             scale = invstd_block if w is None else invstd_block * w[0, block, 0]
-            target = np.multiply(centred_block, _per_plane(-(weight_block * invstd_block / m)), out=grad_x[block])
+            coefficient = -(grad_weight_block * invstd_block / m)
+            target = np.multiply(centred_block, _per_plane(coefficient), out=grad_x[block])
             target += g_block
-            target -= _per_plane(sum_g / m)
+            target -= _per_plane(grad_bias_block / m)
             target *= _per_plane(scale)
 
 
 def _rows(a: np.ndarray, grouping: _Grouping) -> np.ndarray:
-    """For batch norm, ``a`` with each sample's pixels contiguous: a stride-1 convolution leaves
-    its output with the batch axis last in memory, and batch norm's passes over that layout took
-    twice the time of a C-order copy and passes over it (``docs/performance.md``)."""
+    """For batch norm, ``a`` with each sample's pixels contiguous, copied into C order when they
+    are not: the sample-chunked passes read rows of pixels. A batch-last input with pixels goes by
+    channel planes instead; what comes here is an input without pixels (1x1 maps), another
+    layout, or a second backward (``retain_graph``), which recomputes from ``x``."""
     if grouping.same_axes and a.ndim > 2 and a.strides[-1] != a.itemsize:
         return c_order(a)
     return a
@@ -271,7 +271,6 @@ class Normalize(Function):
     def forward(ctx, x, weight, bias, grouping, eps):
         stats_shape = tuple(1 if i in grouping.axes else n for i, n in enumerate(grouping.shape))
         dtype = x._data.dtype
-        out = np.empty(grouping.shape, dtype)  # C order, unless the input is batch-last (below)
         mean, var, invstd = (np.empty(stats_shape, dtype) for _ in range(3))
         w, b = _param(weight, grouping), _param(bias, grouping)
         centred = None
@@ -282,11 +281,14 @@ class Normalize(Function):
             def normalize(index: tuple) -> None:
                 _batch_norm_planes(planes, w, b, index[1], grouping.count, eps, out, centred, mean, var, invstd)
         elif grouping.same_axes and grouping.shape[2] > 1:  # batch norm over pixels
+            out = np.empty(grouping.shape, dtype)
+
             def normalize(index: tuple) -> None:
                 _batch_norm_into(x._data, _part(w, index), _part(b, index), index[1], grouping.count, eps,
                                  out, mean, var, invstd)
         else:
             xv = _rows(x._data, grouping).reshape(grouping.shape)
+            out = np.empty(grouping.shape, dtype)
 
             def normalize(index: tuple) -> None:
                 into = _normalize_pixelless if grouping.same_axes else _normalize_into

@@ -320,8 +320,8 @@ def test_openblas_threads_sleep_at_once_when_minigrad_comes_before_numpy():
 
 
 def test_relu_backward_of_a_batch_last_gradient_against_a_c_order_output():
-    # (ResNet) the gradient from a convolution arrives batch-last, relu's saved output is C-order:
-    # the gradient is brought into C order first; the values must be the plain masked product
+    # a gradient and a saved output in different memory orders: the values must be the plain
+    # masked product
     x = _values((6, 5, 4, 3), 7, special=True)
     g = _values((6, 5, 4, 3), 8)
     y = mg.tensor(x, requires_grad=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import _dtype
-from minigrad._layout import c_order, is_batch_last
 from minigrad.autograd.function import Function
 from minigrad.ops._util import check_real
 from minigrad.ops.broadcast import sum_to
@@ -257,12 +256,7 @@ class ReluBackward(Function):
         ctx.save_for_backward(y)
         # PyTorch's threshold_backward: zero where y <= 0, so a NaN input passes its gradient
         out = np.empty_like(y._data, dtype=grad.dtype)
-        g = grad._data
-        if y._data.flags.c_contiguous and is_batch_last(g):
-            # a convolution's input gradient against a batch norm's output (ResNet): one blocked
-            # copy, then passes in one order, took 0.5-0.6x the time of the mixed-order passes
-            g = c_order(g)
-        parallel_pass(_threshold_backward, out, g, y._data)
+        parallel_pass(_threshold_backward, out, grad._data, y._data)
         return out
 
     @staticmethod
